@@ -1,0 +1,123 @@
+/* Backend plugins: devices that hold tensors and run compute graphs on them.
+ *
+ * The host builds a whole graph (as ggml does) and hands it over in one call, so a backend can
+ * fuse ops or replay a captured graph. The host sends only nodes the backend said it supports.
+ */
+#ifndef BITNET_BACKEND_H
+#define BITNET_BACKEND_H
+
+#include <bitnet/abi.h>
+#include <bitnet/types.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define BITNET_MAX_DIMS 4
+#define BITNET_MAX_SRC 4
+#define BITNET_MAX_OP_PARAMS 8
+
+/* Graph operations. Numbers are append-only. dst is the node; src[i] its inputs. */
+enum bitnet_op {
+  BITNET_OP_NONE = 0,    /* a leaf: weights or an input the host uploaded */
+  BITNET_OP_ADD = 1,     /* dst = src0 + src1 (src1 broadcast over rows) */
+  BITNET_OP_MUL = 2,     /* dst = src0 * src1 (src1 broadcast over rows) */
+  BITNET_OP_SCALE = 3,   /* dst = src0 * op_params[0] */
+  BITNET_OP_MUL_MAT = 4, /* dst[n][m] = sum_k src0[m][k] * src1[n][k]; src0 holds the weights */
+  BITNET_OP_COUNT = 5
+};
+
+typedef struct bitnet_backend bitnet_backend; /* created and destroyed by the plugin */
+typedef struct bitnet_buffer bitnet_buffer;   /* created and destroyed by the plugin */
+
+/* A tensor in ggml's order: ne[0] is the innermost (contiguous) dimension, nb[i] the stride in
+ * bytes of dimension i. Unused dimensions have ne = 1. */
+typedef struct bitnet_tensor {
+  size_t struct_size;
+  int32_t type;                             /* bitnet_type */
+  int32_t op;                               /* bitnet_op; BITNET_OP_NONE for leaves */
+  int64_t ne[BITNET_MAX_DIMS];
+  size_t nb[BITNET_MAX_DIMS];
+  bitnet_buffer* buffer;                    /* of the backend the graph runs on */
+  size_t offset;                            /* bytes from the start of the buffer */
+  const struct bitnet_tensor* src[BITNET_MAX_SRC];
+  float op_params[BITNET_MAX_OP_PARAMS];
+  const char* name;                         /* for messages and traces; may be NULL */
+} bitnet_tensor;
+
+typedef struct bitnet_backend_create_args {
+  size_t struct_size;
+  int32_t device;          /* in: 0 .. device_count()-1 */
+  bitnet_backend* backend; /* out */
+} bitnet_backend_create_args;
+
+typedef struct bitnet_backend_props {
+  size_t struct_size;
+  const char* device_name; /* out: owned by the backend, valid while it lives */
+  uint64_t memory_total;   /* out: bytes the device has */
+  uint64_t memory_free;    /* out: bytes free now */
+  size_t alignment;        /* out: buffers and tensor offsets are aligned to this */
+  int32_t host_memory;     /* out: non-zero when buffers live in host RAM */
+} bitnet_backend_props;
+
+typedef struct bitnet_buffer_alloc_args {
+  size_t struct_size;
+  bitnet_backend* backend; /* in */
+  size_t size;             /* in: bytes */
+  bitnet_buffer* buffer;   /* out */
+} bitnet_buffer_alloc_args;
+
+typedef struct bitnet_buffer_upload_args {
+  size_t struct_size;
+  bitnet_buffer* buffer;
+  size_t offset; /* bytes into the buffer; offset + size must not pass its end */
+  const void* data;
+  size_t size;
+} bitnet_buffer_upload_args;
+
+typedef struct bitnet_buffer_download_args {
+  size_t struct_size;
+  bitnet_buffer* buffer;
+  size_t offset;
+  void* data;
+  size_t size;
+} bitnet_buffer_download_args;
+
+typedef struct bitnet_graph_compute_args {
+  size_t struct_size;
+  bitnet_backend* backend;
+  const bitnet_tensor* const* nodes; /* in topological order; leaves are reached through src */
+  size_t n_nodes;
+} bitnet_graph_compute_args;
+
+/* The backend's table, returned by bitnet_plugin_init. Entries marked (optional) may be NULL;
+ * entries added after ABI 1.0 are read only after BITNET_HAS_ENTRY. */
+/* clang-format off */
+typedef struct bitnet_backend_api {
+  size_t struct_size;
+  int32_t     (*status_code)   (const bitnet_status* status);
+  const char* (*status_message)(const bitnet_status* status);
+  void        (*status_destroy)(bitnet_status* status);
+
+  int32_t        (*device_count)   (void);
+  bitnet_status* (*backend_create) (bitnet_backend_create_args* args);
+  void           (*backend_destroy)(bitnet_backend* backend);
+  bitnet_status* (*get_props)      (bitnet_backend* backend, bitnet_backend_props* props);
+  /* Non-zero when the backend can compute `node` as described (op, types, shapes). */
+  int32_t        (*supports_op)    (bitnet_backend* backend, const bitnet_tensor* node);
+
+  bitnet_status* (*buffer_alloc)   (bitnet_buffer_alloc_args* args);
+  void           (*buffer_free)    (bitnet_buffer* buffer);
+  bitnet_status* (*buffer_upload)  (const bitnet_buffer_upload_args* args);
+  bitnet_status* (*buffer_download)(const bitnet_buffer_download_args* args);
+
+  bitnet_status* (*graph_compute)  (const bitnet_graph_compute_args* args);
+  bitnet_status* (*synchronize)    (bitnet_backend* backend); /* (optional) for async devices */
+} bitnet_backend_api;
+/* clang-format on */
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* BITNET_BACKEND_H */

@@ -1,0 +1,86 @@
+// C++ side of a tokenizer-source plugin: derive from Source, return source_api<Factory>() from
+// the plugin's init.
+#pragma once
+
+#include <bitnet/sdk/status.hpp>
+#include <bitnet/tokenizer_source.h>
+
+#include <memory>
+#include <optional>
+#include <string>
+
+namespace bitnet::sdk {
+
+struct SourceResult {
+  int32_t format = BITNET_TOKENIZER_FORMAT_HF_JSON;
+  std::string path;
+  std::string config_path;  // empty: none
+  std::string origin;
+};
+
+class Source {
+ public:
+  virtual ~Source() = default;
+  // nullopt when this source has nothing for the query; throw Error when what it found is bad.
+  virtual std::optional<SourceResult> resolve(const bitnet_source_query& query) = 0;
+};
+
+namespace detail {
+// Deriving from the C struct lets result_destroy get back to the owner with a static_cast.
+struct OwnedSourceResult : bitnet_source_result {
+  SourceResult strings;
+};
+}  // namespace detail
+
+}  // namespace bitnet::sdk
+
+struct bitnet_source {
+  std::unique_ptr<bitnet::sdk::Source> impl;
+};
+
+namespace bitnet::sdk {
+
+// Factory provides: static std::unique_ptr<Source> create(const char* config_json).
+template <class Factory>
+const bitnet_source_api* source_api() {
+  static const bitnet_source_api api = [] {
+    bitnet_source_api a{};
+    a.struct_size = sizeof(a);
+    a.status_code = [](const bitnet_status* s) { return status_code(s); };
+    a.status_message = [](const bitnet_status* s) { return status_message(s); };
+    a.status_destroy = [](bitnet_status* s) { status_destroy(s); };
+    a.source_create = [](bitnet_source_create_args* args) {
+      return guard([&] {
+        if (!args) throw Error(BITNET_STATUS_INVALID_ARGUMENT, "source_create: args is NULL");
+        args->source = nullptr;
+        auto impl = Factory::create(args->config_json);
+        args->source = new bitnet_source{std::move(impl)};
+      });
+    };
+    a.source_destroy = [](bitnet_source* s) { delete s; };
+    a.resolve = [](bitnet_source_resolve_args* args) {
+      return guard([&] {
+        if (!args || !args->source || !args->query)
+          throw Error(BITNET_STATUS_INVALID_ARGUMENT, "resolve: NULL argument");
+        args->result = nullptr;
+        std::optional<SourceResult> found = args->source->impl->resolve(*args->query);
+        if (!found) return;
+        auto owned = std::make_unique<detail::OwnedSourceResult>();
+        owned->strings = std::move(*found);
+        const SourceResult& s = owned->strings;
+        bitnet_source_result& c = *owned;
+        c = bitnet_source_result{sizeof(bitnet_source_result), s.format, s.path.c_str(),
+                                 s.config_path.empty() ? nullptr : s.config_path.c_str(),
+                                 s.origin.c_str()};
+        args->result = owned.release();
+      });
+    };
+    a.result_destroy = [](bitnet_source_result* r) {
+      delete static_cast<detail::OwnedSourceResult*>(r);
+    };
+    return a;
+  }();
+  return &api;
+}
+
+}  // namespace bitnet::sdk

@@ -1,0 +1,56 @@
+// Names and storage sizes of the tensor element types, shared by the runtime and plugins so both
+// agree on how many bytes a row of a quantised type takes.
+#pragma once
+
+#include <bitnet/types.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string_view>
+
+namespace bitnet::sdk {
+
+struct TypeTraits {
+  int32_t id;
+  std::string_view name;
+  int64_t block_elems;  // elements per block
+  size_t block_bytes;   // bytes per block
+};
+
+inline constexpr TypeTraits kTypeTraits[] = {
+    {BITNET_TYPE_F32, "F32", 1, 4},        {BITNET_TYPE_F16, "F16", 1, 2},
+    {BITNET_TYPE_Q4_0, "Q4_0", 32, 18},    {BITNET_TYPE_Q4_1, "Q4_1", 32, 20},
+    {BITNET_TYPE_Q5_0, "Q5_0", 32, 22},    {BITNET_TYPE_Q5_1, "Q5_1", 32, 24},
+    {BITNET_TYPE_Q8_0, "Q8_0", 32, 34},    {BITNET_TYPE_Q8_1, "Q8_1", 32, 36},
+    {BITNET_TYPE_Q2_K, "Q2_K", 256, 84},   {BITNET_TYPE_Q3_K, "Q3_K", 256, 110},
+    {BITNET_TYPE_Q4_K, "Q4_K", 256, 144},  {BITNET_TYPE_Q5_K, "Q5_K", 256, 176},
+    {BITNET_TYPE_Q6_K, "Q6_K", 256, 210},  {BITNET_TYPE_Q8_K, "Q8_K", 256, 292},
+    {BITNET_TYPE_I8, "I8", 1, 1},          {BITNET_TYPE_I16, "I16", 1, 2},
+    {BITNET_TYPE_I32, "I32", 1, 4},        {BITNET_TYPE_I64, "I64", 1, 8},
+    {BITNET_TYPE_F64, "F64", 1, 8},        {BITNET_TYPE_BF16, "BF16", 1, 2},
+    {BITNET_TYPE_TQ1_0, "TQ1_0", 256, 54}, {BITNET_TYPE_TQ2_0, "TQ2_0", 256, 66},
+    // Row bytes only; the per-tensor 32-byte tail is added by whoever sizes the whole tensor.
+    {BITNET_TYPE_I2_S, "I2_S", 4, 1},
+};
+
+inline constexpr const TypeTraits* type_traits(int32_t id) {
+  for (const auto& t : kTypeTraits)
+    if (t.id == id) return &t;
+  return nullptr;
+}
+
+inline constexpr std::string_view type_name(int32_t id) {
+  const TypeTraits* t = type_traits(id);
+  return t ? t->name : std::string_view{"unknown"};
+}
+
+// Bytes of one row of `elems` elements, or nullopt when the type is unknown or `elems` is not a
+// whole number of blocks.
+inline constexpr std::optional<size_t> row_bytes(int32_t id, int64_t elems) {
+  const TypeTraits* t = type_traits(id);
+  if (!t || elems < 0 || elems % t->block_elems != 0) return std::nullopt;
+  return static_cast<size_t>(elems / t->block_elems) * t->block_bytes;
+}
+
+}  // namespace bitnet::sdk

@@ -1,0 +1,34 @@
+#include <iostream>
+
+#include "command.hpp"
+
+namespace bitnet::cli {
+
+int run_plugins(const Args& args);
+
+std::span<const Command> commands() {
+  static constexpr Command kCommands[] = {
+      {"plugins", "list the plugins found, their status, scores and capabilities", &run_plugins},
+  };
+  return kCommands;
+}
+
+bool parse(const Args& args, std::string_view usage,
+           boost::program_options::options_description& options,
+           boost::program_options::variables_map& vm,
+           const boost::program_options::positional_options_description* positional) {
+  namespace po = boost::program_options;
+  options.add_options()("help,h", "show this help");
+  po::command_line_parser parser(args.argv);
+  parser.options(options);
+  if (positional) parser.positional(*positional);
+  po::store(parser.run(), vm);
+  if (vm.count("help")) {
+    std::cout << "usage: bitnet " << args.command << " " << usage << "\n\n" << options << "\n";
+    return false;
+  }
+  po::notify(vm);
+  return true;
+}
+
+}  // namespace bitnet::cli
