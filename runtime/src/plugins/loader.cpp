@@ -99,17 +99,11 @@ PluginRecord load_plugin(const std::filesystem::path& file,
   }
   boost::dll::shared_library& kept = keep_loaded(std::move(lib));
 
-  std::string missing;
-  for (const char* sym :
-       {BITNET_PLUGIN_NEGOTIATE_SYMBOL, BITNET_PLUGIN_SCORE_SYMBOL, BITNET_PLUGIN_INIT_SYMBOL})
-    if (!kept.has(sym)) missing += missing.empty() ? sym : std::string(", ") + sym;
-  if (!missing.empty())
-    return rejected(std::move(r), "missing entry point " + missing +
-                                      "; is this a bitnet plugin? (see sdk/README.md)");
+  if (!kept.has(BITNET_PLUGIN_NEGOTIATE_SYMBOL))
+    return rejected(std::move(r), std::string("missing entry point ") +
+                                      BITNET_PLUGIN_NEGOTIATE_SYMBOL +
+                                      "; is this a bitnet plugin? (see the SDK's README.md)");
   auto negotiate = kept.get<void(bitnet_negotiate_args*)>(BITNET_PLUGIN_NEGOTIATE_SYMBOL);
-  auto score = kept.get<void(bitnet_score_args*)>(BITNET_PLUGIN_SCORE_SYMBOL);
-  auto init = kept.get<int32_t(bitnet_init_args*)>(BITNET_PLUGIN_INIT_SYMBOL);
-
   bitnet_negotiate_args nargs{};
   nargs.struct_size = sizeof(nargs);
   nargs.host_versions = offered.data();
@@ -123,6 +117,14 @@ PluginRecord load_plugin(const std::filesystem::path& file,
   r.description = info->description ? info->description : "";
   r.kind = info->kind;
   r.built = info->abi;
+
+  for (const char* sym : {BITNET_PLUGIN_SCORE_SYMBOL, BITNET_PLUGIN_INIT_SYMBOL})
+    if (!kept.has(sym))
+      return rejected(std::move(r), std::string("missing entry point ") + sym +
+                                        "; every plugin exports negotiate, score and init (see "
+                                        "the SDK's README.md)");
+  auto score = kept.get<void(bitnet_score_args*)>(BITNET_PLUGIN_SCORE_SYMBOL);
+  auto init = kept.get<int32_t(bitnet_init_args*)>(BITNET_PLUGIN_INIT_SYMBOL);
   if (!valid_name(r.name))
     return rejected(std::move(r), "plugin name '" + r.name +
                                       "' is not 1-64 characters of a-z, 0-9 and '-'");

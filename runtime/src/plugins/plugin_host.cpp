@@ -44,7 +44,7 @@ PluginHost PluginHost::scan(const HostOptions& options) {
                  r.negotiated.major, ".", r.negotiated.minor, ", score ", r.score, ") from ",
                  r.path.string());
     } else {
-      log::info("plugins", "skipped ", r.path.string(), ": ", r.rejection);
+      log::debug("plugins", "skipped ", r.path.string(), ": ", r.rejection);
     }
     host.records_.push_back(std::move(r));
   }
