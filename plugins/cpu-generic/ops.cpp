@@ -9,7 +9,8 @@ namespace {
 
 std::string shape(const bitnet_tensor& t) {
   std::string s = "[";
-  for (int i = 0; i < BITNET_MAX_DIMS; ++i) s.append(i ? ", " : "").append(std::to_string(t.ne[i]));
+  for (int i = 0; i < BITNET_MAX_DIMS; ++i)
+    s.append(i ? ", " : "").append(std::to_string(t.ne[i]));
   return s + "]";
 }
 
@@ -27,8 +28,7 @@ bool broadcasts_to(const bitnet_tensor& b, const bitnet_tensor& a) {
 }
 
 float* row(const bitnet_tensor& t, int64_t i1, int64_t i2, int64_t i3) {
-  return reinterpret_cast<float*>(sdk::host_data(t) + i1 * t.nb[1] + i2 * t.nb[2] +
-                                  i3 * t.nb[3]);
+  return reinterpret_cast<float*>(sdk::host_data(t) + i1 * t.nb[1] + i2 * t.nb[2] + i3 * t.nb[3]);
 }
 
 // Splits a flat row index into (i1, i2, i3) of a tensor.
@@ -38,7 +38,9 @@ void unflatten(const bitnet_tensor& t, int64_t r, int64_t& i1, int64_t& i2, int6
   i3 = r / (t.ne[1] * t.ne[2]);
 }
 
-int64_t rows(const bitnet_tensor& t) { return t.ne[1] * t.ne[2] * t.ne[3]; }
+int64_t rows(const bitnet_tensor& t) {
+  return t.ne[1] * t.ne[2] * t.ne[3];
+}
 
 template <class F>
 void for_rows(const bitnet_tensor& dst, F&& f) {
@@ -71,7 +73,8 @@ void scale(const bitnet_tensor& dst) {
   for_rows(dst, [&](int64_t i1, int64_t i2, int64_t i3) {
     const float* x = row(a, i1, i2, i3);
     float* out = row(dst, i1, i2, i3);
-    for (int64_t i = 0; i < dst.ne[0]; ++i) out[i] = x[i] * s;
+    for (int64_t i = 0; i < dst.ne[0]; ++i)
+      out[i] = x[i] * s;
   });
 }
 
@@ -90,7 +93,8 @@ void mul_mat(const bitnet_tensor& dst) {
       const float* wr = row(w, m, i2 / r2, i3 / r3);
       const float* xr = row(x, n, i2, i3);
       double acc = 0.0;
-      for (int64_t k = 0; k < k_count; ++k) acc += static_cast<double>(wr[k]) * xr[k];
+      for (int64_t k = 0; k < k_count; ++k)
+        acc += static_cast<double>(wr[k]) * xr[k];
       row(dst, n, i2, i3)[m] = static_cast<float>(acc);
     }
   });
@@ -126,14 +130,12 @@ std::string check_op(const bitnet_tensor& node) {
     case BITNET_OP_MUL_MAT:
       if (!f32(&node) || !f32(a) || !f32(b))
         return "only F32 weights, activations and output are implemented";
-      if (a->ne[0] != b->ne[0])
-        return "inner dimensions differ: " + shape(*a) + " x " + shape(*b);
+      if (a->ne[0] != b->ne[0]) return "inner dimensions differ: " + shape(*a) + " x " + shape(*b);
       if (b->ne[2] % a->ne[2] != 0 || b->ne[3] % a->ne[3] != 0)
         return "batch dims of src1 " + shape(*b) + " are not multiples of src0 " + shape(*a);
       if (node.ne[0] != a->ne[1] || node.ne[1] != b->ne[1] || node.ne[2] != b->ne[2] ||
           node.ne[3] != b->ne[3])
-        return "output shape " + shape(node) + " does not match " + shape(*a) + " x " +
-               shape(*b);
+        return "output shape " + shape(node) + " does not match " + shape(*a) + " x " + shape(*b);
       return {};
     default:
       return "op " + std::string(sdk::op_name(node.op)) + " (" + std::to_string(node.op) +

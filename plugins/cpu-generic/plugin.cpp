@@ -7,7 +7,9 @@
 
 namespace {
 
-bitnet::sdk::Score score() { return {1, "portable reference; runs on any CPU"}; }
+bitnet::sdk::Score score() {
+  return {1, "portable reference; runs on any CPU"};
+}
 
 const void* init(const bitnet::sdk::Host&) {
   return bitnet::sdk::backend_api<bitnet::cpu_generic::Factory>();

@@ -36,9 +36,9 @@ class ReferenceBackend final : public sdk::Backend {
       const bitnet_tensor* node = nodes[i];
       if (!node) throw sdk::Error(BITNET_STATUS_INVALID_ARGUMENT, "graph node is NULL");
       if (std::string why = check_op(*node); !why.empty())
-        throw sdk::Error(BITNET_STATUS_UNSUPPORTED,
-                         "node " + std::to_string(i) + " (" +
-                             (node->name ? node->name : "unnamed") + "): " + why);
+        throw sdk::Error(BITNET_STATUS_UNSUPPORTED, "node " + std::to_string(i) + " (" +
+                                                        (node->name ? node->name : "unnamed") +
+                                                        "): " + why);
       compute_op(*node);
     }
   }
@@ -47,8 +47,7 @@ class ReferenceBackend final : public sdk::Backend {
 }  // namespace
 
 std::unique_ptr<sdk::Backend> Factory::create(int device) {
-  if (device != 0)
-    throw sdk::Error(BITNET_STATUS_NOT_FOUND, "cpu-generic has only device 0");
+  if (device != 0) throw sdk::Error(BITNET_STATUS_NOT_FOUND, "cpu-generic has only device 0");
   return std::make_unique<ReferenceBackend>();
 }
 

@@ -35,9 +35,15 @@ std::optional<Level> parse_level(std::string_view text) {
   return std::nullopt;
 }
 
-std::string_view level_name(Level l) { return kNames[static_cast<size_t>(l)]; }
-Level level() { return current().load(std::memory_order_relaxed); }
-void set_level(Level l) { current().store(l, std::memory_order_relaxed); }
+std::string_view level_name(Level l) {
+  return kNames[static_cast<size_t>(l)];
+}
+Level level() {
+  return current().load(std::memory_order_relaxed);
+}
+void set_level(Level l) {
+  current().store(l, std::memory_order_relaxed);
+}
 
 void write(Level l, std::string_view component, std::string_view message) {
   static std::mutex mutex;

@@ -1,3 +1,4 @@
+cmake_minimum_required(VERSION 3.25)
 # Installs the build into a temporary prefix, checks the layout, builds the SDK example plugin
 # out of tree with find_package(bitnet-sdk), and has the installed `bitnet` load it.
 # Inputs: BUILD_DIR, SOURCE_DIR, WORK_DIR, GENERATOR.

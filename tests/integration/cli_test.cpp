@@ -21,7 +21,8 @@ struct Run {
 std::string slurp(FILE* f) {
   std::string text;
   char buf[4096];
-  while (size_t n = fread(buf, 1, sizeof buf, f)) text.append(buf, n);
+  while (size_t n = fread(buf, 1, sizeof buf, f))
+    text.append(buf, n);
   return text;
 }
 
@@ -104,8 +105,8 @@ BOOST_AUTO_TEST_CASE(plugins_json_lists_loaded_and_rejected) {
   BOOST_REQUIRE(by_name.count("other-major"));
   BOOST_TEST(by_name["other-major"].at("status").as_string() == "rejected");
   BOOST_TEST(by_name["other-major"].at("abi").is_null());
-  BOOST_TEST(contains(std::string(by_name["other-major"].at("reason").as_string()),
-                      "built for ABI 2.0"));
+  BOOST_TEST(
+      contains(std::string(by_name["other-major"].at("reason").as_string()), "built for ABI 2.0"));
   BOOST_REQUIRE(by_name.count("score-zero"));
   BOOST_TEST(by_name["score-zero"].at("reason").as_string() ==
              "score 0 on this machine: needs the frobnicator");

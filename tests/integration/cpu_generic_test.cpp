@@ -18,8 +18,8 @@ namespace {
 struct Fixture {
   plugins::PluginHost host =
       plugins::PluginHost::scan(plugins::HostOptions{{BITNET_BUILT_PLUGIN_DIR}});
-  Backend backend = Backend::create(*host.choose(BITNET_PLUGIN_KIND_BACKEND, "cpu-generic").value())
-                        .value();
+  Backend backend =
+      Backend::create(*host.choose(BITNET_PLUGIN_KIND_BACKEND, "cpu-generic").value()).value();
   std::mt19937 rng{1234};
 
   // An F32 tensor of shape ne, in its own buffer, filled with uniform random values.
@@ -41,7 +41,8 @@ struct Fixture {
     t.host.resize(stride / sizeof(float));
     std::uniform_real_distribution<float> dist(-1.f, 1.f);
     if (fill)
-      for (float& v : t.host) v = dist(rng);
+      for (float& v : t.host)
+        v = dist(rng);
     t.buffer = backend.alloc(stride).value();
     t.desc.buffer = t.buffer.raw();
     BOOST_REQUIRE(t.buffer.upload(0, t.host.data(), stride));
@@ -94,7 +95,8 @@ BOOST_AUTO_TEST_CASE(scale_multiplies_by_its_parameter) {
   out.desc.src[0] = &a.desc;
   out.desc.op_params[0] = -2.5f;
   std::vector<double> want(a.host.begin(), a.host.end());
-  for (double& v : want) v *= -2.5;
+  for (double& v : want)
+    v *= -2.5;
   check_close(run(out), want, 1e-6);
 }
 

@@ -55,8 +55,7 @@ BOOST_AUTO_TEST_CASE(other_major_is_refused_with_a_clear_message) {
   const PluginRecord& r = only(host);
   BOOST_TEST(!r.loaded);
   BOOST_TEST(r.name == "other-major");  // the description is read even when refused
-  BOOST_TEST(contains(r.rejection, "built for ABI 2.0 but this host speaks ABI 1.0"),
-             r.rejection);
+  BOOST_TEST(contains(r.rejection, "built for ABI 2.0 but this host speaks ABI 1.0"), r.rejection);
 }
 
 BOOST_AUTO_TEST_CASE(missing_entry_point_is_refused) {
@@ -80,7 +79,8 @@ BOOST_AUTO_TEST_CASE(init_error_does_not_stop_the_other_plugins) {
   BOOST_REQUIRE_EQUAL(host.plugins().size(), 2u);
   const PluginRecord* failed = nullptr;
   const PluginRecord* healthy = nullptr;
-  for (const auto& r : host.plugins()) (r.name == "init-error" ? failed : healthy) = &r;
+  for (const auto& r : host.plugins())
+    (r.name == "init-error" ? failed : healthy) = &r;
   BOOST_REQUIRE(failed && healthy);
   BOOST_TEST(!failed->loaded);
   BOOST_TEST(failed->rejection == "init failed (status 5): cannot open /dev/frobnicator");

@@ -49,7 +49,9 @@ struct SourceFactory {
   }
 };
 
-bitnet::sdk::Score score() { return {TEST_SCORE, TEST_SCORE ? "test" : "needs the frobnicator"}; }
+bitnet::sdk::Score score() {
+  return {TEST_SCORE, TEST_SCORE ? "test" : "needs the frobnicator"};
+}
 
 const void* init(const bitnet::sdk::Host& host) {
   host.info("init called");

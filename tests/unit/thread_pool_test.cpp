@@ -16,9 +16,11 @@ BOOST_AUTO_TEST_CASE(every_index_runs_exactly_once) {
   std::vector<std::atomic<int>> hits(10007);
   tp::parallel_for(0, hits.size(), 13, [&](size_t b, size_t e) {
     BOOST_CHECK_LT(b, e);
-    for (size_t i = b; i < e; ++i) hits[i].fetch_add(1);
+    for (size_t i = b; i < e; ++i)
+      hits[i].fetch_add(1);
   });
-  for (auto& h : hits) BOOST_REQUIRE_EQUAL(h.load(), 1);
+  for (auto& h : hits)
+    BOOST_REQUIRE_EQUAL(h.load(), 1);
 }
 
 BOOST_AUTO_TEST_CASE(empty_range_calls_nothing) {

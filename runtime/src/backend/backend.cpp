@@ -27,8 +27,7 @@ Result<> BackendBuffer::upload(size_t offset, const void* data, size_t n) {
 
 Result<> BackendBuffer::download(size_t offset, void* data, size_t n) const {
   bitnet_buffer_download_args a{sizeof(a), buffer_, offset, data, n};
-  if (bitnet_status* s = api_->buffer_download(&a))
-    return take_status(*api_, s, "download failed");
+  if (bitnet_status* s = api_->buffer_download(&a)) return take_status(*api_, s, "download failed");
   return {};
 }
 
@@ -81,9 +80,8 @@ bool Backend::supports(const bitnet_tensor& node) const {
 Result<BackendBuffer> Backend::alloc(size_t size) {
   bitnet_buffer_alloc_args a{sizeof(a), backend_, size, nullptr};
   if (bitnet_status* s = api_->buffer_alloc(&a))
-    return take_status(*api_, s,
-                       "backend '" + name_ + "' could not allocate " + std::to_string(size) +
-                           " bytes");
+    return take_status(
+        *api_, s, "backend '" + name_ + "' could not allocate " + std::to_string(size) + " bytes");
   return BackendBuffer(api_, a.buffer, size);
 }
 

@@ -26,8 +26,11 @@ std::vector<fs::path> default_search_paths() {
   std::vector<fs::path> paths;
   if (const char* env = std::getenv("BITNET_PLUGIN_PATH")) paths = split_path_list(env);
   std::error_code ec;
-  const fs::path lib = boost::dll::this_line_location(ec);
-  if (!ec) paths.push_back(lib.parent_path() / "bitnet" / "plugins");
+  fs::path lib = boost::dll::this_line_location(ec);
+  if (ec) return paths;
+  // The loader may report the library through an RPATH such as bin/../lib; show the real path.
+  if (fs::path canonical = fs::weakly_canonical(lib, ec); !ec) lib = canonical;
+  paths.push_back(lib.parent_path() / "bitnet" / "plugins");
   return paths;
 }
 
@@ -46,7 +49,8 @@ std::vector<fs::path> find_plugin_files(const std::vector<fs::path>& search_path
     std::vector<fs::path> here;
     for (fs::directory_iterator it(p, ec), end; !ec && it != end; it.increment(ec)) {
       const std::string name = it->path().filename().string();
-      if (name.starts_with("bitnet-") && it->path().extension() == ".so") here.push_back(it->path());
+      if (name.starts_with("bitnet-") && it->path().extension() == ".so")
+        here.push_back(it->path());
     }
     if (ec) log::warn("plugins", "cannot list ", p.string(), ": ", ec.message(), "; skipped");
     std::sort(here.begin(), here.end());

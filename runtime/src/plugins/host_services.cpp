@@ -19,18 +19,23 @@ log::Level to_level(int32_t level) {
   return static_cast<log::Level>(level);
 }
 
-int32_t log_enabled(void*, int32_t level) { return log::enabled(to_level(level)) ? 1 : 0; }
+int32_t log_enabled(void*, int32_t level) {
+  return log::enabled(to_level(level)) ? 1 : 0;
+}
 
 void log_line(void* ctx, int32_t level, const char* message) {
   const auto* c = static_cast<const PluginContext*>(ctx);
-  if (log::enabled(to_level(level))) log::write(to_level(level), c->component, message ? message : "");
+  if (log::enabled(to_level(level)))
+    log::write(to_level(level), c->component, message ? message : "");
 }
 
 void parallel_for(void*, size_t begin, size_t end, size_t grain, bitnet_range_fn fn, void* user) {
   thread_pool::parallel_for(begin, end, grain, [&](size_t b, size_t e) { fn(user, b, e); });
 }
 
-int32_t max_threads(void*) { return thread_pool::max_threads(); }
+int32_t max_threads(void*) {
+  return thread_pool::max_threads();
+}
 
 }  // namespace
 

@@ -94,8 +94,8 @@ PluginRecord load_plugin(const std::filesystem::path& file,
   boost::dll::shared_library lib(file, boost::dll::load_mode::rtld_now, ec);
   if (ec) {
     const char* detail = dlerror();
-    return rejected(std::move(r), std::string("cannot load the library: ") +
-                                      (detail ? detail : ec.message()));
+    return rejected(std::move(r),
+                    std::string("cannot load the library: ") + (detail ? detail : ec.message()));
   }
   boost::dll::shared_library& kept = keep_loaded(std::move(lib));
 
@@ -126,8 +126,8 @@ PluginRecord load_plugin(const std::filesystem::path& file,
   auto score = kept.get<void(bitnet_score_args*)>(BITNET_PLUGIN_SCORE_SYMBOL);
   auto init = kept.get<int32_t(bitnet_init_args*)>(BITNET_PLUGIN_INIT_SYMBOL);
   if (!valid_name(r.name))
-    return rejected(std::move(r), "plugin name '" + r.name +
-                                      "' is not 1-64 characters of a-z, 0-9 and '-'");
+    return rejected(std::move(r),
+                    "plugin name '" + r.name + "' is not 1-64 characters of a-z, 0-9 and '-'");
   if (r.kind != BITNET_PLUGIN_KIND_BACKEND && r.kind != BITNET_PLUGIN_KIND_TOKENIZER_SOURCE)
     return rejected(std::move(r), "unknown plugin kind " + std::to_string(r.kind));
   Result<bitnet_abi_version> version = accept_version(offered, info->abi, nargs.chosen);
@@ -144,8 +144,8 @@ PluginRecord load_plugin(const std::filesystem::path& file,
   r.score_reason = sargs.reason;
   if (r.score <= 0)
     return rejected(std::move(r),
-                    "score 0 on this machine" + (r.score_reason.empty() ? std::string()
-                                                                       : ": " + r.score_reason));
+                    "score 0 on this machine" +
+                        (r.score_reason.empty() ? std::string() : ": " + r.score_reason));
 
   bitnet_init_args iargs{};
   iargs.struct_size = sizeof(iargs);

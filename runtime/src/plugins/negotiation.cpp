@@ -22,10 +22,10 @@ Result<bitnet_abi_version> accept_version(std::span<const bitnet_abi_version> of
                           " (the major version must match); rebuild the plugin against this "
                           "bitnet SDK or install a bitnet release of ABI major " +
                           std::to_string(built.major));
-  return make_error(BITNET_STATUS_UNSUPPORTED,
-                    "answered ABI " + to_string(chosen) + ", which the host did not offer (host: " +
-                        host + ", plugin built for " + to_string(built) +
-                        "); the plugin's negotiate entry is broken");
+  return make_error(BITNET_STATUS_UNSUPPORTED, "answered ABI " + to_string(chosen) +
+                                                   ", which the host did not offer (host: " + host +
+                                                   ", plugin built for " + to_string(built) +
+                                                   "); the plugin's negotiate entry is broken");
 }
 
 }  // namespace bitnet::plugins

@@ -55,8 +55,9 @@ std::vector<const PluginRecord*> PluginHost::ranked(int32_t kind) const {
   std::vector<const PluginRecord*> out;
   for (const auto& r : records_)
     if (r.loaded && r.kind == kind) out.push_back(&r);
-  std::stable_sort(out.begin(), out.end(),
-                   [](const PluginRecord* a, const PluginRecord* b) { return a->score > b->score; });
+  std::stable_sort(out.begin(), out.end(), [](const PluginRecord* a, const PluginRecord* b) {
+    return a->score > b->score;
+  });
   return out;
 }
 
@@ -75,14 +76,14 @@ Result<const PluginRecord*> PluginHost::choose(int32_t kind, std::string_view na
     if (r.kind != kind) continue;
     if (r.name == name) {
       if (r.loaded) return &r;
-      return make_error(BITNET_STATUS_UNSUPPORTED, what + " '" + std::string(name) +
-                                                       "' cannot be used: " + r.rejection);
+      return make_error(BITNET_STATUS_UNSUPPORTED,
+                        what + " '" + std::string(name) + "' cannot be used: " + r.rejection);
     }
     if (r.loaded) available += (available.empty() ? "" : ", ") + r.name;
   }
   return make_error(BITNET_STATUS_NOT_FOUND,
-                    "no " + what + " plugin named '" + std::string(name) + "'; available: " +
-                        (available.empty() ? std::string("none") : available));
+                    "no " + what + " plugin named '" + std::string(name) +
+                        "'; available: " + (available.empty() ? std::string("none") : available));
 }
 
 }  // namespace bitnet::plugins

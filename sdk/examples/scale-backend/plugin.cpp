@@ -32,7 +32,8 @@ class ScaleBackend final : public sdk::Backend {
       const size_t count = dst.ne[0] * dst.ne[1] * dst.ne[2] * dst.ne[3];
       const float s = dst.op_params[0];
       sdk::plugin_host().parallel_for(0, count, 4096, [&](size_t b, size_t e) {
-        for (size_t j = b; j < e; ++j) y[j] = x[j] * s;
+        for (size_t j = b; j < e; ++j)
+          y[j] = x[j] * s;
       });
     }
   }
@@ -43,7 +44,9 @@ struct Factory {
   static std::unique_ptr<sdk::Backend> create(int) { return std::make_unique<ScaleBackend>(); }
 };
 
-sdk::Score score() { return {2, "runs on any CPU"}; }
+sdk::Score score() {
+  return {2, "runs on any CPU"};
+}
 
 const void* init(const sdk::Host& host) {
   host.debug("example-scale ready with ", host.max_threads(), " threads");

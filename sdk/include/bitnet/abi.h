@@ -111,10 +111,10 @@ typedef struct bitnet_score_args {
 
 typedef struct bitnet_init_args {
   size_t struct_size;
-  bitnet_abi_version abi;            /* in: the negotiated version */
-  const bitnet_host_services* host;  /* in: valid until the process exits */
-  const void* api;                   /* out: the kind's table (bitnet_backend_api, ...) */
-  char error[512];                   /* out: NUL-terminated message when init fails */
+  bitnet_abi_version abi;           /* in: the negotiated version */
+  const bitnet_host_services* host; /* in: valid until the process exits */
+  const void* api;                  /* out: the kind's table (bitnet_backend_api, ...) */
+  char error[512];                  /* out: NUL-terminated message when init fails */
 } bitnet_init_args;
 
 /* Entry points. Each must be callable without any ISA extension: compile the file that holds

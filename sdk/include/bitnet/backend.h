@@ -34,15 +34,15 @@ typedef struct bitnet_buffer bitnet_buffer;   /* created and destroyed by the pl
  * bytes of dimension i. Unused dimensions have ne = 1. */
 typedef struct bitnet_tensor {
   size_t struct_size;
-  int32_t type;                             /* bitnet_type */
-  int32_t op;                               /* bitnet_op; BITNET_OP_NONE for leaves */
+  int32_t type; /* bitnet_type */
+  int32_t op;   /* bitnet_op; BITNET_OP_NONE for leaves */
   int64_t ne[BITNET_MAX_DIMS];
   size_t nb[BITNET_MAX_DIMS];
-  bitnet_buffer* buffer;                    /* of the backend the graph runs on */
-  size_t offset;                            /* bytes from the start of the buffer */
+  bitnet_buffer* buffer; /* of the backend the graph runs on */
+  size_t offset;         /* bytes from the start of the buffer */
   const struct bitnet_tensor* src[BITNET_MAX_SRC];
   float op_params[BITNET_MAX_OP_PARAMS];
-  const char* name;                         /* for messages and traces; may be NULL */
+  const char* name; /* for messages and traces; may be NULL */
 } bitnet_tensor;
 
 typedef struct bitnet_backend_create_args {

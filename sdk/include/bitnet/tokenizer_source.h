@@ -46,9 +46,9 @@ typedef struct bitnet_source_result {
 
 typedef struct bitnet_source_resolve_args {
   size_t struct_size;
-  bitnet_source* source;             /* in */
-  const bitnet_source_query* query;  /* in */
-  bitnet_source_result* result;      /* out: NULL when this source has nothing */
+  bitnet_source* source;            /* in */
+  const bitnet_source_query* query; /* in */
+  bitnet_source_result* result;     /* out: NULL when this source has nothing */
 } bitnet_source_resolve_args;
 
 /* clang-format off */

@@ -30,7 +30,8 @@ json::object caps_json(const BackendCapabilities& c) {
   json::object ops;
   for (const OpSupport& s : c.ops) {
     json::array types;
-    for (int32_t t : s.types) types.emplace_back(sdk::type_name(t));
+    for (int32_t t : s.types)
+      types.emplace_back(sdk::type_name(t));
     ops[sdk::op_name(s.op)] = std::move(types);
   }
   return {{"devices", c.devices},
@@ -42,7 +43,8 @@ json::object caps_json(const BackendCapabilities& c) {
           {"ops", std::move(ops)}};
 }
 
-json::object record_json(const PluginRecord& r, const std::optional<Result<BackendCapabilities>>& caps) {
+json::object record_json(const PluginRecord& r,
+                         const std::optional<Result<BackendCapabilities>>& caps) {
   json::object o{{"name", r.name},
                  {"kind", plugins::kind_name(r.kind)},
                  {"version", r.version},
@@ -79,9 +81,8 @@ void print_text(const PluginRecord& r, const std::optional<Result<BackendCapabil
   }
   const BackendCapabilities& c = **caps;
   std::cout << "    device: " << c.props.device_name << " (" << c.devices << " device"
-            << (c.devices == 1 ? "" : "s") << "), memory " << gib(c.props.memory_total)
-            << ", free " << gib(c.props.memory_free) << ", alignment " << c.props.alignment
-            << "\n    ops:";
+            << (c.devices == 1 ? "" : "s") << "), memory " << gib(c.props.memory_total) << ", free "
+            << gib(c.props.memory_free) << ", alignment " << c.props.alignment << "\n    ops:";
   if (c.ops.empty()) std::cout << " none";
   for (const OpSupport& s : c.ops) {
     std::cout << " " << sdk::op_name(s.op) << "(";
@@ -115,14 +116,17 @@ int run_plugins(const Args& args) {
   }
   if (vm.count("json")) {
     json::array searched;
-    for (const auto& p : paths) searched.emplace_back(p.string());
-    json::object out{{"abi", std::to_string(BITNET_ABI_MAJOR) + "." + std::to_string(BITNET_ABI_MINOR)},
-                     {"search_paths", std::move(searched)},
-                     {"plugins", std::move(list)}};
+    for (const auto& p : paths)
+      searched.emplace_back(p.string());
+    json::object out{
+        {"abi", std::to_string(BITNET_ABI_MAJOR) + "." + std::to_string(BITNET_ABI_MINOR)},
+        {"search_paths", std::move(searched)},
+        {"plugins", std::move(list)}};
     std::cout << json::serialize(out) << "\n";
   } else if (host.plugins().empty()) {
     std::cout << "no plugins found; searched:";
-    for (const auto& p : paths) std::cout << " " << p.string();
+    for (const auto& p : paths)
+      std::cout << " " << p.string();
     std::cout << "\nset BITNET_PLUGIN_PATH to a directory holding bitnet-*.so plugins\n";
   }
   return kExitOk;

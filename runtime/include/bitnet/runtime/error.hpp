@@ -29,14 +29,15 @@ class RuntimeError : public std::runtime_error {
 };
 
 // Found by boost::system::result through ADL.
-[[noreturn]] inline void throw_exception_from_error(const Error& e,
-                                                    const boost::source_location&) {
+[[noreturn]] inline void throw_exception_from_error(const Error& e, const boost::source_location&) {
   throw RuntimeError(e);
 }
 
 template <class T = void>
 using Result = boost::system::result<T, Error>;
 
-inline Error make_error(int32_t code, std::string message) { return Error{code, std::move(message)}; }
+inline Error make_error(int32_t code, std::string message) {
+  return Error{code, std::move(message)};
+}
 
 }  // namespace bitnet

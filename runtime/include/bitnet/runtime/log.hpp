@@ -16,7 +16,9 @@ std::optional<Level> parse_level(std::string_view text);
 std::string_view level_name(Level level);
 Level level();
 void set_level(Level level);
-inline bool enabled(Level l) { return l != Level::off && l >= level(); }
+inline bool enabled(Level l) {
+  return l != Level::off && l >= level();
+}
 void write(Level level, std::string_view component, std::string_view message);
 
 template <class... Args>

@@ -117,10 +117,10 @@ inline void check_range(const bitnet_buffer* b, size_t offset, size_t n, const c
   if (!b) throw Error(BITNET_STATUS_INVALID_ARGUMENT, std::string(what) + ": buffer is NULL");
   const size_t size = b->impl->size();
   if (offset > size || n > size - offset)
-    throw Error(BITNET_STATUS_INVALID_ARGUMENT,
-                std::string(what) + " of " + std::to_string(n) + " bytes at offset " +
-                    std::to_string(offset) + " runs past the end of a buffer of " +
-                    std::to_string(size) + " bytes");
+    throw Error(BITNET_STATUS_INVALID_ARGUMENT, std::string(what) + " of " + std::to_string(n) +
+                                                    " bytes at offset " + std::to_string(offset) +
+                                                    " runs past the end of a buffer of " +
+                                                    std::to_string(size) + " bytes");
 }
 
 }  // namespace detail

@@ -20,7 +20,7 @@ struct Score {
 
 struct PluginDefinition {
   bitnet_plugin_info info;
-  Score (*score)();                     // cheap: no allocations of note, no ISA extensions
+  Score (*score)();                       // cheap: no allocations of note, no ISA extensions
   const void* (*init)(const Host& host);  // returns the kind's api table; may throw Error
 };
 
@@ -45,8 +45,7 @@ inline void negotiate(const PluginDefinition& def, bitnet_negotiate_args* a) {
   a->chosen = {0, 0};
   for (size_t i = 0; i < a->n_host_versions; ++i) {
     const bitnet_abi_version h = a->host_versions[i];
-    if (h.major == def.info.abi.major)
-      a->chosen = {h.major, std::min(h.minor, def.info.abi.minor)};
+    if (h.major == def.info.abi.major) a->chosen = {h.major, std::min(h.minor, def.info.abi.minor)};
   }
 }
 

@@ -2,8 +2,8 @@
 // the plugin's init.
 #pragma once
 
-#include <bitnet/sdk/status.hpp>
 #include <bitnet/tokenizer_source.h>
+#include <bitnet/sdk/status.hpp>
 
 #include <memory>
 #include <optional>

@@ -16,8 +16,8 @@ struct OpSupport {
 
 struct BackendCapabilities {
   int32_t devices = 0;
-  BackendProps props;         // of device 0
-  std::vector<OpSupport> ops; // ops with at least one supported type
+  BackendProps props;          // of device 0
+  std::vector<OpSupport> ops;  // ops with at least one supported type
 };
 
 Result<BackendCapabilities> query_capabilities(const plugins::PluginRecord& plugin);

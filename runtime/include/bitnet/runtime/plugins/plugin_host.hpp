@@ -4,8 +4,8 @@
 
 #include <bitnet/abi.h>
 #include <bitnet/backend.h>
-#include <bitnet/runtime/error.hpp>
 #include <bitnet/tokenizer_source.h>
+#include <bitnet/runtime/error.hpp>
 
 #include <filesystem>
 #include <string>
@@ -19,9 +19,9 @@ struct PluginRecord {
   std::string name;  // empty when the file never said
   std::string version;
   std::string description;
-  int32_t kind = 0;                // bitnet_plugin_kind; 0 when unknown
-  bitnet_abi_version built{};      // what the plugin was built against
-  bitnet_abi_version negotiated{}; // what both sides use
+  int32_t kind = 0;                 // bitnet_plugin_kind; 0 when unknown
+  bitnet_abi_version built{};       // what the plugin was built against
+  bitnet_abi_version negotiated{};  // what both sides use
   int32_t score = 0;
   std::string score_reason;
   bool loaded = false;
