@@ -5,8 +5,10 @@ if(NOT BITNET_CUDA MATCHES "^(AUTO|ON|OFF)$")
   message(FATAL_ERROR "BITNET_CUDA is '${BITNET_CUDA}'; use AUTO, ON or OFF")
 endif()
 if(NOT BITNET_CUDA STREQUAL "OFF")
+  # check_language(CUDA) test-compiles with CUDACXX; setting CMAKE_CUDA_COMPILER instead would
+  # skip that test and accept a broken toolkit.
   if(NOT CMAKE_CUDA_COMPILER AND NOT DEFINED ENV{CUDACXX} AND EXISTS /usr/local/cuda/bin/nvcc)
-    set(CMAKE_CUDA_COMPILER /usr/local/cuda/bin/nvcc)
+    set(ENV{CUDACXX} /usr/local/cuda/bin/nvcc)
   endif()
   include(CheckLanguage)
   check_language(CUDA)

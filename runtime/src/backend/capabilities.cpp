@@ -25,7 +25,8 @@ bitnet_tensor probe_node(int32_t op, int32_t type, bitnet_tensor (&leaves)[2]) {
   leaves[0] = leaf(type, k, 4);
   const bool matmul = op == BITNET_OP_MUL_MAT;
   leaves[1] = leaf(BITNET_TYPE_F32, k, matmul ? 2 : 1);
-  bitnet_tensor node = matmul ? leaf(BITNET_TYPE_F32, 4, 2) : leaf(type, k, 4);
+  // The output is F32 whatever the weights are: what the runtime's graphs produce.
+  bitnet_tensor node = matmul ? leaf(BITNET_TYPE_F32, 4, 2) : leaf(BITNET_TYPE_F32, k, 4);
   node.op = op;
   node.src[0] = &leaves[0];
   if (op == BITNET_OP_SCALE)

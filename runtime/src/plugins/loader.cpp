@@ -93,9 +93,15 @@ PluginRecord load_plugin(const std::filesystem::path& file,
   boost::dll::fs::error_code ec;
   boost::dll::shared_library lib(file, boost::dll::load_mode::rtld_now, ec);
   if (ec) {
-    const char* detail = dlerror();
-    return rejected(std::move(r),
-                    std::string("cannot load the library: ") + (detail ? detail : ec.message()));
+    // Boost.DLL's error code says only that loading failed; dlopen's own message names the
+    // cause (a missing dependency, a bad ELF header), so ask it once more for that.
+    std::string detail = ec.message();
+    if (void* h = dlopen(file.c_str(), RTLD_NOW | RTLD_LOCAL)) {
+      dlclose(h);
+    } else if (const char* e = dlerror()) {
+      detail = e;
+    }
+    return rejected(std::move(r), "cannot load the library: " + detail);
   }
   boost::dll::shared_library& kept = keep_loaded(std::move(lib));
 

@@ -33,9 +33,9 @@ PluginHost PluginHost::scan(const HostOptions& options) {
     auto admit = [&](const PluginRecord& candidate) -> std::string {
       for (const auto& r : host.records_)
         if (r.name == candidate.name && r.negotiated.major != 0)
-          return "duplicate name '" + r.name + "': the plugin at " + r.path.string() +
-                 " was found first and is used (remove one of them, or reorder "
-                 "BITNET_PLUGIN_PATH)";
+          return "duplicate name '" + r.name + "': a plugin of that name was found first at " +
+                 r.path.string() + " (" + (r.loaded ? "loaded" : "rejected: " + r.rejection) +
+                 "); remove one of them, or reorder BITNET_PLUGIN_PATH";
       return {};
     };
     PluginRecord r = load_plugin(file, options.offered, admit);

@@ -3,9 +3,20 @@
 #include <bitnet/sdk/backend.hpp>
 #include <bitnet/sdk/plugin.hpp>
 
+#include <algorithm>
+
 namespace {
 
 namespace sdk = bitnet::sdk;
+
+bool dense_f32(const bitnet_tensor& t) {
+  size_t stride = sizeof(float);
+  for (int i = 0; i < BITNET_MAX_DIMS; ++i) {
+    if (t.nb[i] != stride) return false;
+    stride *= static_cast<size_t>(t.ne[i]);
+  }
+  return true;
+}
 
 class ScaleBackend final : public sdk::Backend {
  public:
@@ -14,9 +25,11 @@ class ScaleBackend final : public sdk::Backend {
     out.alignment = 64;
     out.host_memory = 1;
   }
+  // SCALE on dense F32 tensors of one shape; compute relies on every condition checked here.
   bool supports(const bitnet_tensor& n) override {
     return n.op == BITNET_OP_SCALE && n.type == BITNET_TYPE_F32 && n.src[0] &&
-           n.src[0]->type == BITNET_TYPE_F32;
+           n.src[0]->type == BITNET_TYPE_F32 && dense_f32(n) && dense_f32(*n.src[0]) &&
+           std::equal(n.ne, n.ne + BITNET_MAX_DIMS, n.src[0]->ne);
   }
   std::unique_ptr<sdk::Buffer> alloc(size_t size) override {
     return std::make_unique<sdk::HostBuffer>(size, 64);
@@ -24,9 +37,9 @@ class ScaleBackend final : public sdk::Backend {
   void compute(const bitnet_tensor* const* nodes, size_t n_nodes) override {
     for (size_t i = 0; i < n_nodes; ++i) {
       const bitnet_tensor& dst = *nodes[i];
+      if (!supports(dst)) throw sdk::Error(BITNET_STATUS_UNSUPPORTED, "not a dense F32 SCALE");
       sdk::check_tensor(dst);
       sdk::check_tensor(*dst.src[0]);
-      // Assumes contiguous tensors of the same shape, as a real plugin's supports() would check.
       const auto* x = reinterpret_cast<const float*>(sdk::host_data(*dst.src[0]));
       auto* y = reinterpret_cast<float*>(sdk::host_data(dst));
       const size_t count = dst.ne[0] * dst.ne[1] * dst.ne[2] * dst.ne[3];

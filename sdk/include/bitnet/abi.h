@@ -81,7 +81,7 @@ typedef struct bitnet_host_services {
    * and returns when every chunk is done. Nested calls are allowed. */
   void (*parallel_for)(void* ctx, size_t begin, size_t end, size_t grain, bitnet_range_fn fn,
                        void* user);
-  /* Threads parallel_for may use (the user's --threads). */
+  /* Threads parallel_for may use: the thread count the user chose, else the core count. */
   int32_t (*max_threads)(void* ctx);
 } bitnet_host_services;
 

@@ -2,6 +2,9 @@
  *
  * The host builds a whole graph (as ggml does) and hands it over in one call, so a backend can
  * fuse ops or replay a captured graph. The host sends only nodes the backend said it supports.
+ *
+ * Threads: the host calls the entries of one bitnet_backend (and its buffers) from one thread at
+ * a time; different bitnet_backend objects may be used from different threads at once.
  */
 #ifndef BITNET_BACKEND_H
 #define BITNET_BACKEND_H
@@ -20,8 +23,8 @@ extern "C" {
 /* Graph operations. Numbers are append-only. dst is the node; src[i] its inputs. */
 enum bitnet_op {
   BITNET_OP_NONE = 0,    /* a leaf: weights or an input the host uploaded */
-  BITNET_OP_ADD = 1,     /* dst = src0 + src1 (src1 broadcast over rows) */
-  BITNET_OP_MUL = 2,     /* dst = src0 * src1 (src1 broadcast over rows) */
+  BITNET_OP_ADD = 1,     /* dst = src0 + src1; src1 repeats along each dim it divides */
+  BITNET_OP_MUL = 2,     /* dst = src0 * src1; src1 repeats along each dim it divides */
   BITNET_OP_SCALE = 3,   /* dst = src0 * op_params[0] */
   BITNET_OP_MUL_MAT = 4, /* dst[n][m] = sum_k src0[m][k] * src1[n][k]; src0 holds the weights */
   BITNET_OP_COUNT = 5
@@ -86,7 +89,8 @@ typedef struct bitnet_buffer_download_args {
 typedef struct bitnet_graph_compute_args {
   size_t struct_size;
   bitnet_backend* backend;
-  const bitnet_tensor* const* nodes; /* in topological order; leaves are reached through src */
+  /* Ops only (no leaves), in topological order; leaves are reached through src. */
+  const bitnet_tensor* const* nodes;
   size_t n_nodes;
 } bitnet_graph_compute_args;
 

@@ -42,8 +42,8 @@ class Host {
 
   int max_threads() const { return s_ ? s_->max_threads(s_->ctx) : 1; }
 
-  // Calls f(begin, end) over chunks of [begin, end). f must not throw: exceptions cannot cross
-  // the host's C boundary, so the first one is kept and rethrown here once all chunks are done.
+  // Calls f(begin, end) over chunks of [begin, end). Exceptions cannot cross the host's C
+  // boundary, so the first one f throws is kept and rethrown here once all chunks are done.
   template <class F>
   void parallel_for(size_t begin, size_t end, size_t grain, F&& f) const {
     if (begin >= end) return;
