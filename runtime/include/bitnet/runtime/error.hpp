@@ -14,6 +14,10 @@
 namespace bitnet {
 
 struct Error {
+  // Not an aggregate: C++20 would otherwise let an integer convert to Error, which makes
+  // Result<size_t> ambiguous to construct from a value.
+  Error() = default;
+  Error(int32_t c, std::string m) : code(c), message(std::move(m)) {}
   int32_t code = BITNET_STATUS_INTERNAL;
   std::string message;
 };

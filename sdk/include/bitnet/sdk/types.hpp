@@ -64,4 +64,22 @@ inline constexpr std::optional<size_t> row_bytes(int32_t id, int64_t elems) {
   return static_cast<size_t>(elems / t->block_elems) * t->block_bytes;
 }
 
+// Bytes the I2_S format appends to a tensor: 32, of which the first 4 hold the f32 scale.
+inline constexpr size_t kI2sTailBytes = 32;
+
+// Bytes of a whole tensor of `n_dims` dimensions (ne[0] innermost), including the I2_S tail;
+// nullopt for an unknown type, a dimension below 1, rows of partial blocks, or overflow.
+inline constexpr std::optional<size_t> tensor_bytes(int32_t id, const int64_t* ne, int n_dims) {
+  if (n_dims < 1) return std::nullopt;
+  for (int i = 0; i < n_dims; ++i)
+    if (ne[i] < 1) return std::nullopt;
+  std::optional<size_t> total = row_bytes(id, ne[0]);
+  if (!total) return std::nullopt;
+  for (int i = 1; i < n_dims; ++i)
+    if (__builtin_mul_overflow(*total, static_cast<size_t>(ne[i]), &*total)) return std::nullopt;
+  if (id == BITNET_TYPE_I2_S && __builtin_add_overflow(*total, kI2sTailBytes, &*total))
+    return std::nullopt;
+  return total;
+}
+
 }  // namespace bitnet::sdk
