@@ -2,88 +2,46 @@
 #include <boost/json.hpp>
 #include <boost/test/unit_test.hpp>
 
-#include <sys/wait.h>
-#include <unistd.h>
-
-#include <cstdio>
 #include <map>
 #include <string>
 
+#include "cli_runner.hpp"
+
 namespace json = boost::json;
-
-namespace {
-
-struct Run {
-  int exit_code;
-  std::string out;  // stdout, then stderr
-};
-
-std::string slurp(FILE* f) {
-  std::string text;
-  char buf[4096];
-  while (size_t n = fread(buf, 1, sizeof buf, f))
-    text.append(buf, n);
-  return text;
-}
-
-// Runs the CLI with stderr kept apart, so JSON on stdout parses whatever is logged.
-Run bitnet(const std::string& args, const std::string& env = "") {
-  char err_path[] = "/tmp/bitnet-cli-stderr-XXXXXX";
-  const int fd = mkstemp(err_path);
-  BOOST_REQUIRE(fd >= 0);
-  close(fd);
-  const std::string cmd = env + " '" BITNET_CLI "' " + args + " 2>" + err_path;
-  FILE* p = popen(cmd.c_str(), "r");
-  BOOST_REQUIRE(p);
-  Run r{0, slurp(p)};
-  const int status = pclose(p);
-  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  if (FILE* err = fopen(err_path, "r")) {
-    r.out += slurp(err);
-    fclose(err);
-  }
-  unlink(err_path);
-  return r;
-}
-
-bool contains(const std::string& text, const std::string& part) {
-  return text.find(part) != std::string::npos;
-}
-
-}  // namespace
+using namespace bitnet_test;
 
 BOOST_AUTO_TEST_SUITE(cli)
 
 BOOST_AUTO_TEST_CASE(version_and_help) {
-  Run v = bitnet("--version");
+  Run v = run_cli("--version");
   BOOST_TEST(v.exit_code == 0);
   BOOST_TEST((contains(v.out, "bitnet 0.") && contains(v.out, "plugin ABI 1.0")), v.out);
-  Run h = bitnet("--help");
+  Run h = run_cli("--help");
   BOOST_TEST(h.exit_code == 0);
   BOOST_TEST(contains(h.out, "plugins"), h.out);
-  Run ph = bitnet("plugins --help");
+  Run ph = run_cli("plugins --help");
   BOOST_TEST(ph.exit_code == 0);
   BOOST_TEST(contains(ph.out, "--json"), ph.out);
 }
 
 BOOST_AUTO_TEST_CASE(usage_errors_exit_2_with_a_hint) {
-  Run none = bitnet("");
+  Run none = run_cli("");
   BOOST_TEST(none.exit_code == 2);
   BOOST_TEST(contains(none.out, "no command given"), none.out);
-  Run unknown = bitnet("frobnicate");
+  Run unknown = run_cli("frobnicate");
   BOOST_TEST(unknown.exit_code == 2);
   BOOST_TEST(contains(unknown.out, "unknown command 'frobnicate'"), unknown.out);
-  Run bad_option = bitnet("plugins --no-such-option");
+  Run bad_option = run_cli("plugins --no-such-option");
   BOOST_TEST(bad_option.exit_code == 2);
   BOOST_TEST(contains(bad_option.out, "bitnet plugins --help"), bad_option.out);
-  Run bad_level = bitnet("--log loud plugins");
+  Run bad_level = run_cli("--log loud plugins");
   BOOST_TEST(bad_level.exit_code == 2);
 }
 
 BOOST_AUTO_TEST_CASE(plugins_json_lists_loaded_and_rejected) {
   const std::string env = "BITNET_PLUGIN_PATH='" BITNET_TEST_PLUGIN_DIR
                           "/other-major:" BITNET_TEST_PLUGIN_DIR "/score-zero'";
-  Run r = bitnet("plugins --json", env + " BITNET_LOG=debug");
+  Run r = run_cli("plugins --json", env + " BITNET_LOG=debug");
   BOOST_REQUIRE_MESSAGE(r.exit_code == 0, r.out);
   // The first line is the JSON document; the debug log follows it from stderr.
   const json::object doc = json::parse(r.out.substr(0, r.out.find('\n'))).as_object();
@@ -113,7 +71,7 @@ BOOST_AUTO_TEST_CASE(plugins_json_lists_loaded_and_rejected) {
 }
 
 BOOST_AUTO_TEST_CASE(plugins_text_says_why_each_was_rejected) {
-  Run r = bitnet("plugins", "BITNET_PLUGIN_PATH='" BITNET_TEST_PLUGIN_DIR "/missing-init'");
+  Run r = run_cli("plugins", "BITNET_PLUGIN_PATH='" BITNET_TEST_PLUGIN_DIR "/missing-init'");
   BOOST_TEST(r.exit_code == 0);
   BOOST_TEST(contains(r.out, "cpu-generic  backend"), r.out);
   BOOST_TEST(contains(r.out, "rejected: missing entry point bitnet_plugin_init"), r.out);

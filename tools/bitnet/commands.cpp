@@ -4,10 +4,12 @@
 
 namespace bitnet::cli {
 
+int run_inspect(const Args& args);
 int run_plugins(const Args& args);
 
 std::span<const Command> commands() {
   static constexpr Command kCommands[] = {
+      {"inspect", "show a GGUF file's header, metadata, tensors and norm statistics", &run_inspect},
       {"plugins", "list the plugins found, their status, scores and capabilities", &run_plugins},
   };
   return kCommands;
