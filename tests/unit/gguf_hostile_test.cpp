@@ -123,6 +123,13 @@ BOOST_AUTO_TEST_CASE(metadata_entries) {
   bad_bool.str("k").put<uint32_t>(7).put<uint8_t>(2);
   expect_error(bad_bool, {"bool is 2"});
 
+  // The message names the element by its index path.
+  Bytes nested_bad = header(0, 1);
+  nested_bad.str("k").put<uint32_t>(9).put<uint32_t>(9).put<uint64_t>(2);
+  nested_bad.put<uint32_t>(7).put<uint64_t>(1).put<uint8_t>(1);
+  nested_bad.put<uint32_t>(7).put<uint64_t>(1).put<uint8_t>(5);
+  expect_error(nested_bad, {"metadata 'k'[1][0] at byte 74", "bool is 5"});
+
   Bytes dup = header(0, 2);
   dup.str("k").put<uint32_t>(0).put<uint8_t>(1).str("k").put<uint32_t>(0).put<uint8_t>(1);
   expect_error(dup, {"metadata entry 1 at byte 38", "duplicate key 'k'"});
@@ -158,7 +165,8 @@ BOOST_AUTO_TEST_CASE(tensor_infos) {
 
   Bytes partial_block = header(1, 0);
   tensor(partial_block, "t", {33}, BITNET_TYPE_Q8_0, 0).pad(64);
-  expect_error(partial_block, {"not a multiple of the Q8_0 block size 32"});
+  expect_error(partial_block,
+               {"tensor 't' at byte 37", "not a multiple of the Q8_0 block size 32"});
 
   Bytes dup = header(2, 0);
   tensor(dup, "t", {4}, 0, 0);

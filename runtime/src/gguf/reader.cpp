@@ -9,6 +9,11 @@ namespace bitnet::gguf {
 
 // Reads the file front to back. The first problem is kept with its byte offset and every
 // later read returns zero, so loops end early and nothing past the end is touched.
+//
+// Messages name the field as "<context>[i][j] <label>". The context (set once per metadata
+// entry or tensor) and the array indices are kept apart and joined only in fail(): building a
+// name per array element would cost key length x element count, which a hostile file with a
+// long key and a long array turns into minutes.
 class Parser {
  public:
   Parser(std::span<const std::byte> bytes, const std::string& name) : b_(bytes), name_(name) {}
@@ -17,21 +22,26 @@ class Parser {
   size_t pos() const { return pos_; }
   size_t remaining() const { return b_.size() - pos_; }
   Error take_error() { return std::move(*error_); }
+  void set_context(std::string context) { context_ = std::move(context); }
 
-  void fail(size_t at, const std::string& field, const std::string& what) {
-    if (!error_)
-      error_ = make_error(BITNET_STATUS_INVALID_ARGUMENT,
-                          name_ + ": " + field + " at byte " + std::to_string(at) + ": " + what);
+  void fail(size_t at, std::string_view label, const std::string& what) {
+    if (error_) return;
+    std::string field = context_;
+    for (uint64_t i : indices_)
+      field.append("[").append(std::to_string(i)).append("]");
+    if (!label.empty()) field.append(field.empty() ? "" : " ").append(label);
+    error_ = make_error(BITNET_STATUS_INVALID_ARGUMENT,
+                        name_ + ": " + field + " at byte " + std::to_string(at) + ": " + what);
   }
 
   template <class T>
-  T read(const std::string& field) {
+  T read(std::string_view label) {
     T v{};
     if (!ok()) return v;
     if (remaining() < sizeof(T)) {
-      fail(pos_, field,
+      fail(pos_, label,
            "needs " + std::to_string(sizeof(T)) + " bytes but the file ends after " +
-               std::to_string(remaining()) + (truncated_hint));
+               std::to_string(remaining()) + " (the file is truncated or corrupt)");
       return v;
     }
     std::memcpy(&v, b_.data() + pos_, sizeof(T));
@@ -39,12 +49,12 @@ class Parser {
     return v;
   }
 
-  std::string read_string(const std::string& field) {
+  std::string read_string(std::string_view label) {
     const size_t at = pos_;
-    const uint64_t len = read<uint64_t>(field + " length");
+    const uint64_t len = read<uint64_t>(label.empty() ? "length" : label);
     if (!ok()) return {};
     if (len > remaining()) {
-      fail(at, field,
+      fail(at, label,
            "length " + std::to_string(len) + " runs past the end of the file (" +
                std::to_string(remaining()) + " bytes left)");
       return {};
@@ -54,65 +64,65 @@ class Parser {
     return s;
   }
 
-  Value read_value(ValueType type, const std::string& field, int depth) {
+  Value read_value(ValueType type, int depth) {
     switch (type) {
       case ValueType::u8:
-        return Value::of(type, uint64_t{read<uint8_t>(field)});
+        return Value::of(type, uint64_t{read<uint8_t>("")});
       case ValueType::i8:
-        return Value::of(type, int64_t{read<int8_t>(field)});
+        return Value::of(type, int64_t{read<int8_t>("")});
       case ValueType::u16:
-        return Value::of(type, uint64_t{read<uint16_t>(field)});
+        return Value::of(type, uint64_t{read<uint16_t>("")});
       case ValueType::i16:
-        return Value::of(type, int64_t{read<int16_t>(field)});
+        return Value::of(type, int64_t{read<int16_t>("")});
       case ValueType::u32:
-        return Value::of(type, uint64_t{read<uint32_t>(field)});
+        return Value::of(type, uint64_t{read<uint32_t>("")});
       case ValueType::i32:
-        return Value::of(type, int64_t{read<int32_t>(field)});
+        return Value::of(type, int64_t{read<int32_t>("")});
       case ValueType::u64:
-        return Value::of(type, read<uint64_t>(field));
+        return Value::of(type, read<uint64_t>(""));
       case ValueType::i64:
-        return Value::of(type, read<int64_t>(field));
+        return Value::of(type, read<int64_t>(""));
       case ValueType::f32:
-        return Value::of(type, double{read<float>(field)});
+        return Value::of(type, double{read<float>("")});
       case ValueType::f64:
-        return Value::of(type, read<double>(field));
+        return Value::of(type, read<double>(""));
       case ValueType::boolean: {
         const size_t at = pos_;
-        const uint8_t v = read<uint8_t>(field);
-        if (v > 1) fail(at, field, "bool is " + std::to_string(v) + ", not 0 or 1");
+        const uint8_t v = read<uint8_t>("");
+        if (v > 1) fail(at, "", "bool is " + std::to_string(v) + ", not 0 or 1");
         return Value::boolean(v == 1);
       }
       case ValueType::string:
-        return Value::string(read_string(field));
+        return Value::string(read_string(""));
       case ValueType::array:
-        return read_array(field, depth + 1);
+        return read_array(depth + 1);
     }
-    fail(pos_, field, "unknown value type");
+    fail(pos_, "", "unknown value type");
     return {};
   }
 
-  ValueType read_type(const std::string& field) {
+  ValueType read_type(std::string_view label) {
     const size_t at = pos_;
-    const uint32_t t = read<uint32_t>(field);
+    const uint32_t t = read<uint32_t>(label);
     if (ok() && t >= kValueTypeCount)
-      fail(at, field, "unknown value type " + std::to_string(t) + " (known: 0-12)");
+      fail(at, label, "unknown value type " + std::to_string(t) + " (known: 0-12)");
     return static_cast<ValueType>(t);
   }
 
-  Value read_array(const std::string& field, int depth) {
+  Value read_array(int depth) {
     const size_t at = pos_;
     if (depth > kMaxArrayDepth) {
-      fail(at, field, "arrays nested more than " + std::to_string(kMaxArrayDepth) + " deep");
+      fail(at, "", "arrays nested more than " + std::to_string(kMaxArrayDepth) + " deep");
       return {};
     }
-    const ValueType elem = read_type(field + " element type");
-    const uint64_t count = read<uint64_t>(field + " element count");
+    const ValueType elem = read_type("element type");
+    const uint64_t count = read<uint64_t>("element count");
     if (!ok()) return {};
     // Every element takes at least one byte (strings and arrays at least 8), so a count the
     // rest of the file cannot hold is refused before anything is allocated for it.
     const uint64_t min_size = scalar_size(elem).value_or(8);
     if (count > remaining() / min_size) {
-      fail(at, field,
+      fail(at, "",
            "array of " + std::to_string(count) + " " + std::string(type_name(elem)) +
                " elements cannot fit in the " + std::to_string(remaining()) + " bytes left");
       return {};
@@ -120,7 +130,7 @@ class Parser {
     // Each element becomes a Value in memory, many times its wire size; a budget over the whole
     // file keeps a small hostile file from asking for gigabytes.
     if (count > kMaxMetadataItems - items_) {
-      fail(at, field,
+      fail(at, "",
            "metadata arrays hold more than " + std::to_string(kMaxMetadataItems) +
                " elements in all (real models hold well under a million)");
       return {};
@@ -128,27 +138,29 @@ class Parser {
     items_ += count;
     std::vector<Value> items;
     items.reserve(static_cast<size_t>(count));
-    for (uint64_t i = 0; i < count && ok(); ++i)
-      items.push_back(read_value(elem, field + "[" + std::to_string(i) + "]", depth));
+    indices_.push_back(0);
+    for (uint64_t i = 0; i < count && ok(); ++i) {
+      indices_.back() = i;
+      items.push_back(read_value(elem, depth));
+    }
+    // On failure the indices stay, so the message names the element that failed.
+    if (ok()) indices_.pop_back();
     return Value::array(elem, std::move(items));
   }
 
   void align_to(size_t alignment) {
     const size_t padded = (pos_ + alignment - 1) / alignment * alignment;
-    if (padded > b_.size()) {
-      // A file with no tensors may end right after its metadata, without padding.
-      pos_ = b_.size();
-      return;
-    }
-    pos_ = padded;
+    // A file with no tensors may end right after its metadata, without padding.
+    pos_ = std::min(padded, b_.size());
   }
 
  private:
-  static constexpr const char* truncated_hint = " (the file is truncated or corrupt)";
   std::span<const std::byte> b_;
   const std::string& name_;
   size_t pos_ = 0;
   uint64_t items_ = 0;
+  std::string context_;
+  std::vector<uint64_t> indices_;  // at most kMaxArrayDepth deep
   std::optional<Error> error_;
 };
 
@@ -156,11 +168,11 @@ namespace {
 
 constexpr uint32_t kMagic = 0x46554747;  // "GGUF" read as a little-endian uint32
 
-Result<size_t> alignment_of(const Value& v, const std::string& name) {
+Result<size_t> alignment_of(const Value& v) {
   const auto a = v.as_uint();
   if (v.type != ValueType::u32 || !a || *a == 0 || (*a & (*a - 1)) != 0 || *a > (1u << 20))
     return make_error(BITNET_STATUS_INVALID_ARGUMENT,
-                      name + ": general.alignment must be a u32 power of two up to 1 MiB, got " +
+                      "general.alignment must be a u32 power of two up to 1 MiB, got " +
                           std::string(type_name(v.type)) + " " + to_display(v));
   return static_cast<size_t>(*a);
 }
@@ -207,15 +219,25 @@ Result<Reader> Reader::parse(std::span<const std::byte> bytes, std::string name)
   std::unordered_set<std::string> keys;
   for (uint64_t i = 0; i < n_kv && p.ok(); ++i) {
     const size_t at = p.pos();
-    const std::string field = "metadata entry " + std::to_string(i);
-    std::string key = p.read_string(field + " key");
-    const ValueType type = p.read_type(field + " ('" + key + "') type");
-    Value value = p.read_value(type, "metadata '" + key + "'", 0);
+    const std::string entry = "metadata entry " + std::to_string(i);
+    p.set_context(entry);
+    std::string key = p.read_string("key");
     if (!p.ok()) break;
-    if (!keys.insert(key).second) p.fail(at, field, "duplicate key '" + key + "'");
+    p.set_context("metadata '" + key + "'");
+    const ValueType type = p.read_type("type");
+    Value value = p.read_value(type, 0);
+    if (!p.ok()) break;
+    if (!keys.insert(key).second) {
+      p.set_context(entry);
+      p.fail(at, "", "duplicate key '" + key + "'");
+      break;
+    }
     if (key == "general.alignment") {
-      Result<size_t> a = alignment_of(value, r.name_);
-      if (!a) return a.error();
+      Result<size_t> a = alignment_of(value);
+      if (!a) {
+        p.fail(at, "", a.error().message);
+        break;
+      }
       r.alignment_ = *a;
     }
     r.metadata_.push_back({std::move(key), std::move(value)});
@@ -225,31 +247,37 @@ Result<Reader> Reader::parse(std::span<const std::byte> bytes, std::string name)
   for (uint64_t i = 0; i < n_tensors && p.ok(); ++i) {
     TensorInfo t;
     t.info_offset = p.pos();
-    const std::string field = "tensor " + std::to_string(i);
-    t.name = p.read_string(field + " name");
-    const std::string tf = "tensor '" + t.name + "'";
+    p.set_context("tensor " + std::to_string(i));
+    t.name = p.read_string("name");
+    if (!p.ok()) break;
+    if (!names.insert(t.name).second) {
+      p.fail(t.info_offset, "", "duplicate tensor name '" + t.name + "'");
+      break;
+    }
+    p.set_context("tensor '" + t.name + "'");
     const size_t dims_at = p.pos();
-    t.n_dims = p.read<uint32_t>(tf + " dimension count");
+    t.n_dims = p.read<uint32_t>("dimension count");
     if (p.ok() && (t.n_dims == 0 || t.n_dims > kMaxDims))
-      p.fail(dims_at, tf, std::to_string(t.n_dims) + " dimensions (1 to 4 are allowed)");
+      p.fail(dims_at, "", std::to_string(t.n_dims) + " dimensions (1 to 4 are allowed)");
     for (uint32_t d = 0; d < t.n_dims && p.ok(); ++d) {
       const size_t at = p.pos();
-      const uint64_t ne = p.read<uint64_t>(tf + " dimension " + std::to_string(d));
+      const uint64_t ne = p.read<uint64_t>("dimension");
       if (p.ok() && (ne == 0 || ne > static_cast<uint64_t>(INT64_MAX)))
-        p.fail(at, tf, "dimension " + std::to_string(d) + " is " + std::to_string(ne));
+        p.fail(at, "", "dimension " + std::to_string(d) + " is " + std::to_string(ne));
       t.ne[d] = static_cast<int64_t>(ne);
     }
     const size_t type_at = p.pos();
-    t.type = static_cast<int32_t>(p.read<uint32_t>(tf + " type"));
-    t.offset = p.read<uint64_t>(tf + " data offset");
+    t.type = static_cast<int32_t>(p.read<uint32_t>("type"));
+    t.offset = p.read<uint64_t>("data offset");
     if (!p.ok()) break;
     const sdk::TypeTraits* traits = sdk::type_traits(t.type);
     if (!traits) {
-      p.fail(type_at, tf, "unknown tensor type id " + std::to_string(t.type));
+      p.fail(type_at, "", "unknown tensor type id " + std::to_string(t.type));
       break;
     }
+    // ne[0] starts right after the 4-byte dimension count.
     if (t.ne[0] % traits->block_elems != 0) {
-      p.fail(dims_at, tf,
+      p.fail(dims_at + 4, "",
              "first dimension " + std::to_string(t.ne[0]) + " is not a multiple of the " +
                  std::string(traits->name) + " block size " + std::to_string(traits->block_elems));
       break;
@@ -260,14 +288,10 @@ Result<Reader> Reader::parse(std::span<const std::byte> bytes, std::string name)
       overflow |= __builtin_mul_overflow(elements, t.ne[d], &elements);
     const auto bytes = sdk::tensor_bytes(t.type, t.ne.data(), static_cast<int>(t.n_dims));
     if (overflow || !bytes) {
-      p.fail(dims_at, tf, "the product of its dimensions overflows");
+      p.fail(dims_at, "", "the product of its dimensions overflows");
       break;
     }
     t.bytes = *bytes;
-    if (!names.insert(t.name).second) {
-      p.fail(t.info_offset, field, "duplicate tensor name '" + t.name + "'");
-      break;
-    }
     r.tensors_.push_back(std::move(t));
   }
   if (!p.ok()) return p.take_error();
