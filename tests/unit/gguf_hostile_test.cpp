@@ -66,12 +66,13 @@ std::vector<std::byte> valid_file() {
   w.set("nested",
         Value::array(ValueType::array,
                      {Value::array(ValueType::u8, {Value::of(ValueType::u8, uint64_t{1})})}));
-  (void)w.add_tensor("w", BITNET_TYPE_F32, {8, 2}, std::vector<std::byte>(64));
-  (void)w.add_tensor("q", BITNET_TYPE_Q8_0, {32}, std::vector<std::byte>(34));
+  BOOST_REQUIRE(w.add_tensor("w", BITNET_TYPE_F32, {8, 2}, std::vector<std::byte>(64)));
+  BOOST_REQUIRE(w.add_tensor("q", BITNET_TYPE_Q8_0, {32}, std::vector<std::byte>(34)));
   char tmpl[] = "/tmp/bitnet-hostile-XXXXXX";
   close(mkstemp(tmpl));
   BOOST_REQUIRE(w.write(tmpl));
   auto r = bitnet::MappedFile::open(tmpl);
+  BOOST_REQUIRE(r);
   std::vector<std::byte> bytes(r->bytes().begin(), r->bytes().end());
   std::filesystem::remove(tmpl);
   return bytes;

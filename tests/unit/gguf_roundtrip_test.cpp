@@ -128,6 +128,12 @@ BOOST_AUTO_TEST_CASE(writer_refuses_wrong_sizes_and_shapes) {
   BOOST_TEST(!w.add_tensor("b", BITNET_TYPE_Q8_0, {33}, std::vector<std::byte>(34)));
   BOOST_TEST(!w.add_tensor("c", BITNET_TYPE_F32, {1, 1, 1, 1, 1}, std::vector<std::byte>(4)));
   BOOST_TEST(!w.add_tensor("d", 99, {1}, std::vector<std::byte>(4)));
+  Writer bad_alignment;
+  bad_alignment.set("general.alignment", Value::string("32"));
+  auto refused = bad_alignment.write("/tmp/bitnet-never-written.gguf");
+  BOOST_REQUIRE(!refused);
+  BOOST_TEST(refused.error().message.find("general.alignment must be a u32") != std::string::npos);
+  BOOST_TEST(!std::filesystem::exists("/tmp/bitnet-never-written.gguf"));
   BOOST_TEST(w.add_tensor("e", BITNET_TYPE_F32, {1}, std::vector<std::byte>(4)).has_value());
   auto dup = w.add_tensor("e", BITNET_TYPE_F32, {1}, std::vector<std::byte>(4));
   BOOST_REQUIRE(!dup);

@@ -133,9 +133,11 @@ Result<> Writer::add_tensor(std::string name, int32_t type, std::vector<int64_t>
   return {};
 }
 
+// 0 (refused by write) when general.alignment is not a u32: the reader would reject the file.
 size_t Writer::alignment() const {
   for (const auto& [k, v] : metadata_)
-    if (k == "general.alignment" && v.as_uint()) return static_cast<size_t>(*v.as_uint());
+    if (k == "general.alignment")
+      return v.type == ValueType::u32 ? static_cast<size_t>(v.as_uint().value_or(0)) : 0;
   return kDefaultAlignment;
 }
 
@@ -143,7 +145,8 @@ Result<> Writer::write(const std::filesystem::path& path) const {
   const size_t align = alignment();
   if (align == 0 || (align & (align - 1)) != 0)
     return make_error(BITNET_STATUS_INVALID_ARGUMENT,
-                      "general.alignment " + std::to_string(align) + " is not a power of two");
+                      "general.alignment must be a u32 power of two; got " + std::to_string(align) +
+                          " (0 means it is zero or not a u32)");
   Encoder e;
   e.put<uint32_t>(0x46554747);
   e.put<uint32_t>(3);
