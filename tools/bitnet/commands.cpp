@@ -4,11 +4,15 @@
 
 namespace bitnet::cli {
 
+int run_compat_check(const Args& args);
 int run_inspect(const Args& args);
 int run_plugins(const Args& args);
 
 std::span<const Command> commands() {
   static constexpr Command kCommands[] = {
+      {"compat-check",
+       "check that this installation can run a GGUF model: PASS/WARN/FAIL per check",
+       &run_compat_check},
       {"inspect", "show a GGUF file's header, metadata, tensors and norm statistics", &run_inspect},
       {"plugins", "list the plugins found, their status, scores and capabilities", &run_plugins},
   };
