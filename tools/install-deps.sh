@@ -11,6 +11,7 @@ packages=(
   libboost-test1.81-dev
   libtbb-dev
   libssl-dev
+  clang-14 libclang-rt-14-dev        # libFuzzer for the GGUF reader's fuzz test
 )
 
 missing=()
