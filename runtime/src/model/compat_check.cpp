@@ -119,7 +119,7 @@ void tensor_checks(const gguf::Reader& r, const ArchSpec& arch, const Hparams& h
   std::vector<std::string> runnable, unrunnable;
   for (const auto& [type, names] : weights_by_type) {
     const std::string what =
-        std::string(sdk::type_name(type)) + " (" + std::to_string(names.size()) + " tensors";
+        std::string(sdk::type_name(type)) + " (" + count(names.size(), "tensor");
     const std::vector<std::string> runners = matmul_runners(backends, type);
     if (runners.empty())
       unrunnable.push_back(what + ", e.g. " + names.front() + ")");

@@ -30,8 +30,9 @@ enum bitnet_type {
   BITNET_TYPE_BF16 = 30,
   BITNET_TYPE_TQ1_0 = 34,
   BITNET_TYPE_TQ2_0 = 35,
-  /* Microsoft bitnet.cpp: 2-bit ternary codes, 4 per byte, then a 32-byte tail whose first
-   * 4 bytes hold the tensor's f32 scale. */
+  /* Microsoft bitnet.cpp: N elements take N/4 bytes of 2-bit codes (0, 1, 2 = -1, 0, +1), then
+   * a 32-byte tail whose first 4 bytes hold the tensor's f32 scale. Blocks of 128 elements
+   * take 32 bytes: byte j holds elements j, j+32, j+64, j+96 at bit shifts 6, 4, 2, 0. */
   BITNET_TYPE_I2_S = 36,
   BITNET_TYPE_COUNT = 37
 };
