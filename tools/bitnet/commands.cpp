@@ -7,6 +7,7 @@ namespace bitnet::cli {
 int run_compat_check(const Args& args);
 int run_inspect(const Args& args);
 int run_plugins(const Args& args);
+int run_tokenize(const Args& args);
 
 std::span<const Command> commands() {
   static constexpr Command kCommands[] = {
@@ -15,6 +16,8 @@ std::span<const Command> commands() {
        &run_compat_check},
       {"inspect", "show a GGUF file's header, metadata, tensors and norm statistics", &run_inspect},
       {"plugins", "list the plugins found, their status, scores and capabilities", &run_plugins},
+      {"tokenize", "text to token ids and pieces with a model's or a tokenizer.json's tokenizer",
+       &run_tokenize},
   };
   return kCommands;
 }
