@@ -20,7 +20,8 @@ constexpr char32_t kRawByte = 0x110000;
 
 uint16_t norm_props(char32_t cp) {
   if (cp >= kNormEnd) return 0;
-  return kNormStage2[kNormStage1[cp >> kNormShift] << kNormShift | (cp & ((1u << kNormShift) - 1))];
+  return kNormStage2[(kNormStage1[cp >> kNormShift] << kNormShift) |
+                     (cp & ((1u << kNormShift) - 1))];
 }
 uint8_t ccc(char32_t cp) {
   return norm_props(cp) & 0xFF;
@@ -57,7 +58,7 @@ char32_t compose(char32_t a, char32_t b) {
   if (a - kSBase < kSCount && (a - kSBase) % kTCount == 0 && b - kTBase - 1 < kTCount - 1)
     return a + (b - kTBase);
   const uint16_t* end = kCompositions + kCompositionCount;
-  const uint16_t* it = std::lower_bound(kCompositions, end, 0, [&](uint16_t i, int) {
+  const uint16_t* it = std::partition_point(kCompositions, end, [&](uint16_t i) {
     const char32_t* r = kDecompositions[i];
     return r[1] < a || (r[1] == a && r[2] < b);
   });
