@@ -5,8 +5,33 @@
 
 namespace bitnet::tok {
 
+void BpeMerges::reserve(size_t n) {
+  size_t cap = 16;
+  while (cap < n * 2)
+    cap *= 2;
+  if (cap <= slots_.size()) return;
+  std::vector<Slot> old = std::move(slots_);
+  slots_.assign(cap, Slot{});
+  mask_ = cap - 1;
+  size_ = 0;
+  for (const Slot& s : old)
+    if (s.merge.rank != kEmpty)
+      add(static_cast<TokenId>(s.key >> 32), static_cast<TokenId>(s.key & 0xffffffff),
+          s.merge.merged, s.merge.rank);
+}
+
 void BpeMerges::add(TokenId a, TokenId b, TokenId merged, uint32_t rank) {
-  map_.try_emplace(key(a, b), Merge{rank, merged});
+  if ((size_ + 1) * 2 > slots_.size()) reserve(size_ + 1);
+  const uint64_t k = key(a, b);
+  for (size_t i = hash(k) & mask_;; i = (i + 1) & mask_) {
+    Slot& s = slots_[i];
+    if (s.merge.rank == kEmpty) {
+      s = {k, {rank, merged}};
+      ++size_;
+      return;
+    }
+    if (s.key == k) return;
+  }
 }
 
 void BpeMerges::apply(std::vector<TokenId>& ids) const {

@@ -10,6 +10,7 @@
 #include "added_tokens.hpp"
 #include "bpe.hpp"
 #include "pretokenize.hpp"
+#include "token_index.hpp"
 #include "utf8_lossy.hpp"
 
 namespace bitnet::tok {
@@ -25,11 +26,19 @@ std::string byte_token(uint8_t b) {
   return buf;
 }
 
+// Lets the maps be searched with a string_view, without building a std::string per lookup.
+struct StringHash {
+  using is_transparent = void;
+  size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+};
+template <class V>
+using StringMap = std::unordered_map<std::string, V, StringHash, std::equal_to<>>;
+
 }  // namespace
 
 struct Tokenizer::Impl {
   VocabData v;
-  std::unordered_map<std::string, TokenId> ids;
+  TokenIndex ids;
   BpeMerges merges;
   AddedTokenMatcher added;
   std::vector<uint8_t> special;       // by id
@@ -39,9 +48,9 @@ struct Tokenizer::Impl {
   // when no token has U+2581 after a different character, so no merge crosses such a cut.
   bool spm_cut_at_space = false;
   mutable std::mutex cache_mu;
-  mutable std::unordered_map<std::string, std::vector<TokenId>> cache;
+  mutable StringMap<std::vector<TokenId>> cache;
 
-  explicit Impl(VocabData d) : v(std::move(d)), added(v.added) {}
+  explicit Impl(VocabData d) : v(std::move(d)), ids(v.tokens), added(v.added) {}
 
   void encode_word(std::string_view word, std::vector<TokenId>& out) const;
   void bpe_word(std::string_view word, std::vector<TokenId>& out) const;
@@ -49,22 +58,17 @@ struct Tokenizer::Impl {
   void append_bytes(TokenId id, std::string& out) const;
 };
 
-// One word through the cache, then BPE.
+// One word through the cache, then BPE. The caller holds cache_mu.
 void Tokenizer::Impl::encode_word(std::string_view word, std::vector<TokenId>& out) const {
-  if (word.size() <= kCacheWordBytes) {
-    std::lock_guard lock(cache_mu);
-    if (const auto it = cache.find(std::string(word)); it != cache.end()) {
-      out.insert(out.end(), it->second.begin(), it->second.end());
-      return;
-    }
+  if (word.size() > kCacheWordBytes) return bpe_word(word, out);
+  if (const auto it = cache.find(word); it != cache.end()) {
+    out.insert(out.end(), it->second.begin(), it->second.end());
+    return;
   }
   const size_t start = out.size();
   bpe_word(word, out);
-  if (word.size() <= kCacheWordBytes) {
-    std::lock_guard lock(cache_mu);
-    if (cache.size() >= kCacheLimit) cache.clear();
-    cache.emplace(std::string(word), std::vector<TokenId>(out.begin() + start, out.end()));
-  }
+  if (cache.size() >= kCacheLimit) cache.clear();
+  cache.emplace(std::string(word), std::vector<TokenId>(out.begin() + start, out.end()));
 }
 
 void Tokenizer::Impl::bpe_word(std::string_view word, std::vector<TokenId>& out) const {
@@ -74,8 +78,8 @@ void Tokenizer::Impl::bpe_word(std::string_view word, std::vector<TokenId>& out)
       std::string mapped;
       for (unsigned char b : word)
         mapped += byte_to_char()[b];
-      if (const auto it = ids.find(mapped); it != ids.end()) {
-        out.push_back(it->second);
+      if (const TokenId id = ids.find(mapped); id >= 0) {
+        out.push_back(id);
         return;
       }
     }
@@ -87,8 +91,8 @@ void Tokenizer::Impl::bpe_word(std::string_view word, std::vector<TokenId>& out)
       const uint32_t len = text::decode_utf8(word, pos).len;
       const std::string_view ch = word.substr(pos, len);
       pos += len;
-      if (const auto it = ids.find(std::string(ch)); it != ids.end()) {
-        syms.push_back(it->second);
+      if (const TokenId id = ids.find(ch); id >= 0) {
+        syms.push_back(id);
         last_unk = false;
         continue;
       }
@@ -112,10 +116,17 @@ void Tokenizer::Impl::bpe_word(std::string_view word, std::vector<TokenId>& out)
 // Plain text between added tokens: normalise, pre-tokenise, encode each word.
 void Tokenizer::Impl::encode_plain(std::string_view text, std::vector<TokenId>& out) const {
   if (text.empty()) return;
+  // One lock per segment rather than per word: words are short and the lock dominated.
+  std::lock_guard lock(cache_mu);
   if (v.model == ModelKind::sentencepiece_bpe) {
     std::string norm = kSpace;
-    for (char c : text)
-      c == ' ' ? norm += kSpace : norm += c;
+    norm.reserve(text.size() * 2);
+    for (size_t pos = 0; pos < text.size();) {
+      const size_t space = std::min(text.find(' ', pos), text.size());
+      norm.append(text, pos, space - pos);
+      if (space < text.size()) norm += kSpace;
+      pos = space + 1;
+    }
     if (!spm_cut_at_space) {
       encode_word(norm, out);
       return;
@@ -189,9 +200,6 @@ Result<Tokenizer> Tokenizer::create(VocabData data) {
                             ", outside the vocabulary (" + std::to_string(n) + " tokens)");
   auto impl = std::make_unique<Impl>(std::move(data));
   VocabData& v = impl->v;
-  impl->ids.reserve(n);
-  for (size_t i = 0; i < n; ++i)
-    impl->ids[v.tokens[i]] = static_cast<TokenId>(i);
   impl->special.assign(n, 0);
   for (const AddedToken& a : v.added)
     impl->special[a.id] = a.special;
@@ -201,21 +209,20 @@ Result<Tokenizer> Tokenizer::create(VocabData data) {
     const std::string key = v.model == ModelKind::byte_level_bpe
                                 ? byte_to_char()[b]
                                 : byte_token(static_cast<uint8_t>(b));
-    if (const auto it = impl->ids.find(key); it != impl->ids.end()) {
-      impl->byte_ids[b] = it->second;
-      if (v.model == ModelKind::sentencepiece_bpe)
-        impl->byte_of[it->second] = static_cast<int16_t>(b);
+    if (const TokenId id = impl->ids.find(key); id >= 0) {
+      impl->byte_ids[b] = id;
+      if (v.model == ModelKind::sentencepiece_bpe) impl->byte_of[id] = static_cast<int16_t>(b);
     }
   }
 
-  auto id_of = [&](const std::string& s) -> TokenId {
-    const auto it = impl->ids.find(s);
-    return it == impl->ids.end() ? -1 : it->second;
-  };
+  auto id_of = [&](std::string_view s) { return impl->ids.find(s); };
   if (!v.merges.empty()) {
+    impl->merges.reserve(v.merges.size());
+    std::string joined;
     for (size_t r = 0; r < v.merges.size(); ++r) {
       const auto& [a, b] = v.merges[r];
-      const TokenId ia = id_of(a), ib = id_of(b), im = id_of(a + b);
+      joined.assign(a).append(b);
+      const TokenId ia = id_of(a), ib = id_of(b), im = id_of(joined);
       if (ia < 0 || ib < 0 || im < 0)
         return make_error(BITNET_STATUS_INVALID_ARGUMENT,
                           "merge " + std::to_string(r) + " ('" + a + " " + b +
@@ -237,7 +244,8 @@ Result<Tokenizer> Tokenizer::create(VocabData data) {
       const std::string& t = v.tokens[order[r].second];
       for (size_t cut = 1; cut < t.size(); ++cut) {
         if ((static_cast<unsigned char>(t[cut]) & 0xc0) == 0x80) continue;
-        const TokenId a = id_of(t.substr(0, cut)), b = id_of(t.substr(cut));
+        const TokenId a = id_of(std::string_view(t).substr(0, cut));
+        const TokenId b = id_of(std::string_view(t).substr(cut));
         if (a >= 0 && b >= 0) impl->merges.add(a, b, order[r].second, static_cast<uint32_t>(r));
       }
     }
