@@ -1,4 +1,5 @@
 #include <bitnet/runtime/text/unicode.hpp>
+#include <bitnet/runtime/thread_pool.hpp>
 #include <bitnet/runtime/tokenizer/byte_level.hpp>
 #include <bitnet/runtime/tokenizer/tokenizer.hpp>
 
@@ -217,17 +218,29 @@ Result<Tokenizer> Tokenizer::create(VocabData data) {
 
   auto id_of = [&](std::string_view s) { return impl->ids.find(s); };
   if (!v.merges.empty()) {
+    // Resolving the merges' texts to ids is most of a large vocabulary's load time and only
+    // reads the index, so it runs on all cores; the table is then filled in rank order.
+    struct Ids {
+      TokenId a, b, merged;
+    };
+    std::vector<Ids> resolved(v.merges.size());
+    thread_pool::parallel_for(0, v.merges.size(), 4096, [&](size_t begin, size_t end) {
+      std::string joined;
+      for (size_t r = begin; r < end; ++r) {
+        const auto& [a, b] = v.merges[r];
+        joined.assign(a).append(b);
+        resolved[r] = {id_of(a), id_of(b), id_of(joined)};
+      }
+    });
     impl->merges.reserve(v.merges.size());
-    std::string joined;
-    for (size_t r = 0; r < v.merges.size(); ++r) {
-      const auto& [a, b] = v.merges[r];
-      joined.assign(a).append(b);
-      const TokenId ia = id_of(a), ib = id_of(b), im = id_of(joined);
-      if (ia < 0 || ib < 0 || im < 0)
+    for (size_t r = 0; r < resolved.size(); ++r) {
+      const Ids& m = resolved[r];
+      if (m.a < 0 || m.b < 0 || m.merged < 0)
         return make_error(BITNET_STATUS_INVALID_ARGUMENT,
-                          "merge " + std::to_string(r) + " ('" + a + " " + b +
+                          "merge " + std::to_string(r) + " ('" + v.merges[r].first + " " +
+                              v.merges[r].second +
                               "') names a token that is not in the vocabulary");
-      impl->merges.add(ia, ib, im, static_cast<uint32_t>(r));
+      impl->merges.add(m.a, m.b, m.merged, static_cast<uint32_t>(r));
     }
   } else if (v.model == ModelKind::sentencepiece_bpe) {
     // SentencePiece merges the adjacent pair whose joined piece scores highest: every split of
