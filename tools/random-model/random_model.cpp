@@ -1,6 +1,7 @@
 #include "random_model.hpp"
 
 #include <bitnet/runtime/model/architecture.hpp>
+#include <bitnet/runtime/tokenizer/byte_level.hpp>
 #include <bitnet/sdk/half.hpp>
 #include <bitnet/sdk/types.hpp>
 
@@ -111,31 +112,11 @@ int64_t spm_tokenizer(gguf::Writer& w) {
   return n;
 }
 
-// GPT-2's byte-to-character map: printable bytes stand for themselves, the rest are moved to
-// U+0100 onwards, so every byte is one visible character.
-std::vector<std::string> byte_chars() {
-  std::vector<std::string> out(256);
-  int next = 256;
-  for (int b = 0; b < 256; ++b) {
-    const bool printable = (b >= '!' && b <= '~') || (b >= 0xa1 && b <= 0xac) || b >= 0xae;
-    const int cp = printable ? b : next++;
-    std::string s;
-    if (cp < 0x80) {
-      s += static_cast<char>(cp);
-    } else {
-      s += static_cast<char>(0xc0 | (cp >> 6));
-      s += static_cast<char>(0x80 | (cp & 0x3f));
-    }
-    out[b] = s;
-  }
-  return out;
-}
-
 // A byte-level BPE vocabulary ('gpt2'): the 256 byte characters, merges whose results are all
 // tokens, then the special tokens.
 int64_t bpe_tokenizer(gguf::Writer& w, const std::string& pre, const std::string& bos,
                       const std::string& eos) {
-  std::vector<std::string> tokens = byte_chars();
+  std::vector<std::string> tokens(tok::byte_to_char().begin(), tok::byte_to_char().end());
   const std::string g = "\xc4\xa0";  // U+0120, byte-level BPE's space
   const std::vector<std::pair<std::string, std::string>> merges = {
       {g, "t"},   {"h", "e"},      {g + "t", "he"},  {"i", "n"},       {"a", "n"},
