@@ -109,9 +109,12 @@ BOOST_AUTO_TEST_CASE(stream_decoder_holds_split_characters) {
   }
   out += d.flush();
   BOOST_TEST(out == text);
-  for (const std::string& c : chunks)  // each chunk is whole characters
-    for (size_t i = 0; i < c.size(); ++i)
-      if (i == 0) BOOST_TEST((static_cast<unsigned char>(c[i]) & 0xc0) != 0x80);
+  // Every chunk starts on a character boundary of the text, so none splits a character.
+  size_t pos = 0;
+  for (const std::string& c : chunks) {
+    if (pos < text.size()) BOOST_TEST((static_cast<unsigned char>(text[pos]) & 0xc0) != 0x80);
+    pos += c.size();
+  }
   // A character cut off at the end becomes one U+FFFD on flush.
   StreamDecoder cut(t);
   BOOST_TEST(cut.push(3 + 0xe2).empty());
@@ -126,6 +129,9 @@ BOOST_AUTO_TEST_CASE(bad_tokenizer_json_is_a_clear_error) {
     return v.error().message;
   };
   BOOST_TEST(err("{").find("not valid JSON") != std::string::npos);
+  BOOST_TEST(err(R"({"model": {"type": "BPE", "vocab": {"a": 0}, "merges": []},
+                     "added_tokens": [{"id": 1, "content": 7}]})")
+                 .find("a string content") != std::string::npos);
   BOOST_TEST(err(R"({"model": {"type": "Unigram"}})").find("'Unigram' is not supported") !=
              std::string::npos);
   const std::string missing_merge =

@@ -119,8 +119,9 @@ struct Loader {
           continue;
         }
         const json::value* st = item.as_object().if_contains("SpecialToken");
-        if (!st || !st->is_object() || !st->as_object().contains("id")) continue;
-        const std::string tok(st->as_object().at("id").as_string());
+        const json::value* id = st && st->is_object() ? st->as_object().if_contains("id") : nullptr;
+        if (!id || !id->is_string()) continue;
+        const std::string tok(id->as_string());
         const auto id = find(tok);
         if (!id) continue;
         if (after) {
@@ -183,8 +184,9 @@ struct Loader {
     if (!node || !node->is_array()) return {};
     for (const json::value& x : node->as_array()) {
       const json::object* o = x.if_object();
-      if (!o || !o->contains("id") || !o->contains("content") || !o->at("id").is_int64())
-        return bad("added_tokens holds an entry without an integer id and a content");
+      if (!o || !o->contains("id") || !o->contains("content") || !o->at("id").is_int64() ||
+          !o->at("content").is_string())
+        return bad("added_tokens holds an entry without an integer id and a string content");
       auto flag = [&](const char* key) {
         const json::value* f = o->if_contains(key);
         return f && f->is_bool() && f->as_bool();
@@ -278,7 +280,8 @@ Result<VocabData> vocab_from_hf_json(std::string_view tokenizer_json, std::strin
       } else if (t->is_array()) {
         for (const json::value& e : t->as_array())
           if (e.is_object() && e.as_object().contains("name") &&
-              e.as_object().at("name") == "default" && e.as_object().contains("template"))
+              e.as_object().at("name") == "default" && e.as_object().contains("template") &&
+              e.as_object().at("template").is_string())
             v.chat_template = std::string(e.as_object().at("template").as_string());
       }
     }
