@@ -119,9 +119,10 @@ struct Loader {
           continue;
         }
         const json::value* st = item.as_object().if_contains("SpecialToken");
-        const json::value* id = st && st->is_object() ? st->as_object().if_contains("id") : nullptr;
-        if (!id || !id->is_string()) continue;
-        const std::string tok(id->as_string());
+        const json::value* name =
+            st && st->is_object() ? st->as_object().if_contains("id") : nullptr;
+        if (!name || !name->is_string()) continue;
+        const std::string tok(name->as_string());
         const auto id = find(tok);
         if (!id) continue;
         if (after) {
