@@ -133,4 +133,25 @@ BOOST_AUTO_TEST_CASE(every_hyperparameter_problem_is_reported) {
   BOOST_TEST(err.error().message.find("bitnet compat-check") != std::string::npos);
 }
 
+// The fuzzer's finding: a block count of billions made every check build billions of tensor
+// names. It is now a hyperparameter problem, found before any tensor list is built.
+BOOST_AUTO_TEST_CASE(block_count_beyond_the_tensors_is_refused) {
+  testing::RandomModelOptions o{.arch = "llama",
+                                .n_embd = 32,
+                                .n_layer = 1,
+                                .n_head = 2,
+                                .n_head_kv = 1,
+                                .n_ff = 64,
+                                .n_ctx = 64};
+  auto w = testing::random_model(o);
+  BOOST_REQUIRE(w.has_value());
+  w->set("llama.block_count", Value::of(ValueType::u32, uint64_t{3'000'000'000}));
+  const gguf::Reader r = read_back(*w);
+  const auto rep = model::read_hparams(r, *model::find_architecture("llama"));
+  BOOST_REQUIRE_EQUAL(rep.problems.size(), 1u);
+  BOOST_TEST(rep.problems[0].find("llama.block_count (3000000000) is more than the file's "
+                                  "tensor count") != std::string::npos,
+             rep.problems[0]);
+}
+
 BOOST_AUTO_TEST_SUITE_END()

@@ -101,6 +101,12 @@ HparamsReport read_hparams(const gguf::Reader& r, const ArchSpec& arch) {
   h.rms_eps = read_real(r, arch, "attention.layer_norm_rms_epsilon", std::nullopt, p);
   h.rope_base = read_real(r, arch, "rope.freq_base", 10000.0, p);
   h.n_vocab = vocab_size(r, arch, p);
+  // Every block has several tensors, so a larger count is a corrupt header; checking it here
+  // also keeps tensor_specs from building millions of names for a hostile file.
+  if (h.n_layer > static_cast<int64_t>(r.tensors().size()))
+    p.push_back(key(arch, "block_count") + " (" + std::to_string(h.n_layer) +
+                ") is more than the file's tensor count (" + std::to_string(r.tensors().size()) +
+                "); the header is damaged or was written for another file");
 
   if (h.n_head && h.n_head_kv && h.n_head % h.n_head_kv != 0)
     p.push_back("attention.head_count (" + std::to_string(h.n_head) +
