@@ -47,7 +47,7 @@ AddedTokenMatcher::AddedTokenMatcher(const std::vector<AddedToken>& tokens) : to
   }
 }
 
-int AddedTokenMatcher::longest_at(std::string_view text, size_t pos, bool with_special,
+int AddedTokenMatcher::longest_at(std::string_view text, size_t pos, size_t special_end,
                                   size_t& len) const {
   int best = -1, node = 0;
   for (size_t i = pos; i < text.size(); ++i) {
@@ -55,7 +55,7 @@ int AddedTokenMatcher::longest_at(std::string_view text, size_t pos, bool with_s
     if (it == nodes_[node].children.end()) break;
     node = it->second;
     const int t = nodes_[node].token;
-    if (t < 0 || (tokens_[t].special && !with_special)) continue;
+    if (t < 0 || (tokens_[t].special && i >= special_end)) continue;
     if (tokens_[t].single_word && (word_char_before(text, pos) || word_char_at(text, i + 1)))
       continue;
     best = t;
@@ -64,13 +64,23 @@ int AddedTokenMatcher::longest_at(std::string_view text, size_t pos, bool with_s
   return best;
 }
 
-std::vector<Segment> AddedTokenMatcher::split(std::string_view text, bool with_special) const {
+std::vector<Segment> AddedTokenMatcher::split(std::string_view text, bool with_special,
+                                              std::span<const ByteRange> special_ranges) const {
   std::vector<Segment> out;
   size_t plain = 0;  // start of the plain text not yet emitted
+  auto range = special_ranges.begin();
   for (size_t pos = 0; pos < text.size();) {
+    while (range != special_ranges.end() && range->end <= pos)
+      ++range;
+    // Where a special token starting here must end: nowhere, the text's end, or its range's.
+    size_t special_end = 0;
+    if (with_special && special_ranges.empty())
+      special_end = text.size();
+    else if (with_special && range != special_ranges.end() && range->begin <= pos)
+      special_end = range->end;
     size_t len = 0;
     const int t = first_byte_[static_cast<unsigned char>(text[pos])]
-                      ? longest_at(text, pos, with_special, len)
+                      ? longest_at(text, pos, special_end, len)
                       : -1;
     if (t < 0) {
       ++pos;

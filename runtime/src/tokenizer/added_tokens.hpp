@@ -3,8 +3,10 @@
 // matches inside a word.
 #pragma once
 
+#include <bitnet/runtime/tokenizer/tokenizer.hpp>
 #include <bitnet/runtime/tokenizer/vocab.hpp>
 
+#include <span>
 #include <string_view>
 #include <unordered_map>
 #include <vector>
@@ -20,8 +22,9 @@ class AddedTokenMatcher {
  public:
   explicit AddedTokenMatcher(const std::vector<AddedToken>& tokens);
   // Splits `text` into plain-text and added-token segments. Special tokens are matched only
-  // when `with_special`.
-  std::vector<Segment> split(std::string_view text, bool with_special) const;
+  // when `with_special`, and then only inside `special_ranges` unless it is empty.
+  std::vector<Segment> split(std::string_view text, bool with_special,
+                             std::span<const ByteRange> special_ranges = {}) const;
 
  private:
   struct Node {
@@ -29,7 +32,8 @@ class AddedTokenMatcher {
     int token = -1;  // index into tokens_
   };
   // The longest token starting at `pos`, as an index into tokens_, or -1.
-  int longest_at(std::string_view text, size_t pos, bool with_special, size_t& len) const;
+  // `special_end`: special tokens may end no later than this byte.
+  int longest_at(std::string_view text, size_t pos, size_t special_end, size_t& len) const;
   std::vector<AddedToken> tokens_;
   std::vector<Node> nodes_;
   bool first_byte_[256] = {};

@@ -285,7 +285,7 @@ std::vector<TokenId> Tokenizer::encode(std::string_view text, EncodeOptions o) c
   std::vector<TokenId> out;
   out.reserve(text.size() / 3 + 4);
   if (o.add_special && v.add_bos && v.bos) out.push_back(*v.bos);
-  for (const Segment& s : impl_->added.split(text, o.parse_special)) {
+  for (const Segment& s : impl_->added.split(text, o.parse_special, o.special_ranges)) {
     if (s.token >= 0)
       out.push_back(s.token);
     else

@@ -13,9 +13,18 @@
 
 namespace bitnet::tok {
 
+// Bytes [begin, end) of a text.
+struct ByteRange {
+  size_t begin, end;
+};
+
 struct EncodeOptions {
   bool add_special = true;     // BOS/EOS as the tokenizer's post-processor says
   bool parse_special = false;  // special-token text in the input becomes that token
+  // With parse_special, special tokens are recognised only when they lie wholly inside one of
+  // these ranges (sorted, disjoint): a chat template's own markup, so that message text cannot
+  // forge control tokens. Empty: anywhere.
+  std::span<const ByteRange> special_ranges = {};
 };
 
 class Tokenizer {
