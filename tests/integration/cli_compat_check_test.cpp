@@ -197,7 +197,7 @@ BOOST_AUTO_TEST_CASE(broken_files_fail_the_right_check) {
                    1);
     BOOST_TEST(verdict(j, "tokenizer") == "FAIL");
     BOOST_TEST(contains(detail(j, "tokenizer"),
-                        "tokenizer.ggml.bos_token_id is 100000, not a token id below 277"));
+                        "tokenizer.ggml.bos_token_id is 100000, not a token id below 278"));
   }
   {
     const json::value j =

@@ -78,6 +78,19 @@ BOOST_AUTO_TEST_CASE(special_text_is_plain_unless_asked) {
       boost::test_tools::per_element());
 }
 
+BOOST_AUTO_TEST_CASE(special_tokens_only_inside_the_given_ranges) {
+  const Tokenizer t = spm();
+  // "<s>hi</s><s>": the first <s> and the last are inside ranges, "</s>" straddles none.
+  const std::string text = "<s>hi</s><s>";
+  const std::vector<ByteRange> ranges = {{0, 3}, {5, 8}, {9, 12}};
+  const auto ids =
+      t.encode(text, {.add_special = false, .parse_special = true, .special_ranges = ranges});
+  BOOST_TEST(ids.front() == 1);
+  BOOST_TEST(ids.back() == 1);
+  BOOST_TEST(std::count(ids.begin(), ids.end(), 1) == 2);
+  BOOST_TEST(std::count(ids.begin(), ids.end(), 2) == 0);  // "</s>" spans 5..9: not inside
+}
+
 BOOST_AUTO_TEST_CASE(added_token_options) {
   const Tokenizer strip =
       spm({{.content = "[X]", .special = false, .lstrip = true, .rstrip = true}});

@@ -72,9 +72,32 @@ std::vector<Value> strings(const std::vector<std::string>& v) {
   return out;
 }
 
+// Control tokens a chat format needs, appended after a vocabulary; the last one ends a turn.
+struct ChatTokens {
+  std::vector<std::string> tokens;
+};
+
+ChatTokens chat_tokens(std::string_view arch) {
+  if (arch == "bitnet-b1.58") return {{"<|start_header_id|>", "<|end_header_id|>", "<|eot_id|>"}};
+  if (arch == "qwen2") return {{"<|im_end|>"}};
+  if (arch == "phi3") return {{"<|system|>", "<|user|>", "<|assistant|>", "<|end|>"}};
+  return {};
+}
+
+void add_chat_tokens(const ChatTokens& chat, std::vector<std::string>& tokens,
+                     std::vector<Value>& types, std::vector<Value>* scores, gguf::Writer& w) {
+  for (const std::string& t : chat.tokens) {
+    tokens.push_back(t);
+    types.push_back(Value::of(ValueType::i32, int64_t{3}));
+    if (scores) scores->push_back(Value::of(ValueType::f32, 0.0));
+  }
+  if (!chat.tokens.empty())
+    w.set("tokenizer.ggml.eot_token_id", Value::of(ValueType::u32, uint64_t{tokens.size() - 1}));
+}
+
 // A SentencePiece-style vocabulary ('llama'): control tokens, the 256 byte fallbacks, then
-// word pieces with descending scores.
-int64_t spm_tokenizer(gguf::Writer& w) {
+// word pieces with descending scores, then the chat format's tokens.
+int64_t spm_tokenizer(gguf::Writer& w, const ChatTokens& chat) {
   std::vector<std::string> tokens = {"<unk>", "<s>", "</s>"};
   std::vector<Value> types = {Value::of(ValueType::i32, int64_t{2}),
                               Value::of(ValueType::i32, int64_t{3}),
@@ -101,6 +124,7 @@ int64_t spm_tokenizer(gguf::Writer& w) {
     types.push_back(Value::of(ValueType::i32, int64_t{1}));
     scores.push_back(Value::of(ValueType::f32, -static_cast<double>(i)));
   }
+  add_chat_tokens(chat, tokens, types, &scores, w);
   const auto n = static_cast<int64_t>(tokens.size());
   w.set("tokenizer.ggml.model", Value::string("llama"));
   w.set("tokenizer.ggml.tokens", Value::array(ValueType::string, strings(tokens)));
@@ -113,9 +137,9 @@ int64_t spm_tokenizer(gguf::Writer& w) {
 }
 
 // A byte-level BPE vocabulary ('gpt2'): the 256 byte characters, merges whose results are all
-// tokens, then the special tokens.
+// tokens, then the special tokens and the chat format's.
 int64_t bpe_tokenizer(gguf::Writer& w, const std::string& pre, const std::string& bos,
-                      const std::string& eos) {
+                      const std::string& eos, const ChatTokens& chat) {
   std::vector<std::string> tokens(tok::byte_to_char().begin(), tok::byte_to_char().end());
   const std::string g = "\xc4\xa0";  // U+0120, byte-level BPE's space
   const std::vector<std::pair<std::string, std::string>> merges = {
@@ -134,6 +158,7 @@ int64_t bpe_tokenizer(gguf::Writer& w, const std::string& pre, const std::string
   tokens.push_back(eos);
   types.push_back(Value::of(ValueType::i32, int64_t{3}));
   types.push_back(Value::of(ValueType::i32, int64_t{3}));
+  add_chat_tokens(chat, tokens, types, nullptr, w);
   const auto n = static_cast<int64_t>(tokens.size());
   w.set("tokenizer.ggml.model", Value::string("gpt2"));
   w.set("tokenizer.ggml.pre", Value::string(pre));
@@ -195,11 +220,12 @@ Result<gguf::Writer> random_model(const RandomModelOptions& o) {
   int64_t n_vocab = 320;
   if (o.embed_tokenizer) {
     if (std::string_view(d.tokenizer) == "llama")
-      n_vocab = spm_tokenizer(w);
+      n_vocab = spm_tokenizer(w, chat_tokens(o.arch));
     else if (o.arch == "qwen2")
-      n_vocab = bpe_tokenizer(w, d.tokenizer, "<|im_start|>", "<|endoftext|>");
+      n_vocab = bpe_tokenizer(w, d.tokenizer, "<|im_start|>", "<|endoftext|>", chat_tokens(o.arch));
     else
-      n_vocab = bpe_tokenizer(w, d.tokenizer, "<|begin_of_text|>", "<|end_of_text|>");
+      n_vocab = bpe_tokenizer(w, d.tokenizer, "<|begin_of_text|>", "<|end_of_text|>",
+                              chat_tokens(o.arch));
   }
 
   auto u32 = [](int64_t v) { return Value::of(ValueType::u32, static_cast<uint64_t>(v)); };
