@@ -171,7 +171,7 @@ BOOST_AUTO_TEST_CASE(source_plugin_resolves_through_the_c_table) {
   bitnet_source_query q{};
   q.struct_size = sizeof(q);
   q.model_path = model.c_str();
-  bitnet_source_resolve_args args{sizeof(args), create.source, &q, nullptr};
+  bitnet_source_resolve_args args{sizeof(args), create.source, &q, nullptr, {}};
   BOOST_REQUIRE(api->resolve(&args) == nullptr);
   BOOST_REQUIRE(args.result);
   BOOST_TEST(args.result->format == BITNET_TOKENIZER_FORMAT_HF_JSON);
@@ -182,6 +182,16 @@ BOOST_AUTO_TEST_CASE(source_plugin_resolves_through_the_c_table) {
   fs::remove(dir / "tokenizer.json");
   BOOST_REQUIRE(api->resolve(&args) == nullptr);
   BOOST_TEST(args.result == nullptr);
+  BOOST_TEST(std::string(args.note) == (dir / "tokenizer.json").string() + " does not exist");
+
+  // A host built before `note` existed passes a shorter struct; the plugin must not write it.
+  bitnet_source_resolve_args old_args{};
+  old_args.struct_size = offsetof(bitnet_source_resolve_args, note);
+  old_args.source = create.source;
+  old_args.query = &q;
+  std::fill(std::begin(old_args.note), std::end(old_args.note), 'x');
+  BOOST_REQUIRE(api->resolve(&old_args) == nullptr);
+  BOOST_TEST(old_args.note[0] == 'x');
   api->source_destroy(create.source);
   fs::remove_all(dir);
 }

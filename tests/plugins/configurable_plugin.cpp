@@ -32,10 +32,14 @@ struct BackendFactory {
 
 // Finds tokenizer.json beside the model, like the real filesystem source will.
 struct SiblingSource final : bitnet::sdk::Source {
-  std::optional<bitnet::sdk::SourceResult> resolve(const bitnet_source_query& q) override {
-    if (!q.model_path) return std::nullopt;
+  std::optional<bitnet::sdk::SourceResult> resolve(const bitnet::sdk::Query& q,
+                                                   std::string& note) override {
+    if (q.model_path.empty()) return std::nullopt;
     const auto candidate = std::filesystem::path(q.model_path).parent_path() / "tokenizer.json";
-    if (!std::filesystem::exists(candidate)) return std::nullopt;
+    if (!std::filesystem::exists(candidate)) {
+      note = candidate.string() + " does not exist";
+      return std::nullopt;
+    }
     return bitnet::sdk::SourceResult{BITNET_TOKENIZER_FORMAT_HF_JSON, candidate.string(), "",
                                      "beside the model"};
   }

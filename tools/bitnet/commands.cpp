@@ -8,6 +8,7 @@ int run_compat_check(const Args& args);
 int run_inspect(const Args& args);
 int run_plugins(const Args& args);
 int run_tokenize(const Args& args);
+int run_tokenizer(const Args& args);
 
 std::span<const Command> commands() {
   static constexpr Command kCommands[] = {
@@ -18,6 +19,8 @@ std::span<const Command> commands() {
       {"plugins", "list the plugins found, their status, scores and capabilities", &run_plugins},
       {"tokenize", "text to token ids and pieces with a model's or a tokenizer.json's tokenizer",
        &run_tokenize},
+      {"tokenizer", "where a model's tokenizer comes from: `bitnet tokenizer where MODEL`",
+       &run_tokenizer},
   };
   return kCommands;
 }

@@ -33,6 +33,11 @@ typedef struct bitnet_source_query {
   const char* revision;      /* e.g. "main" */
   const char* cache_dir;     /* where downloads belong */
   int32_t allow_network;     /* zero: a source must not open any connection */
+  /* What the host read from the model; check with BITNET_HAS_FIELD before use. */
+  const char* architecture; /* general.architecture */
+  int64_t n_vocab;          /* rows of token_embd / <arch>.vocab_size; 0 when unknown */
+  int64_t embedded_tokens;  /* entries of tokenizer.ggml.tokens; 0 when none is embedded */
+  const char* cache_key;    /* the known tokenizer the model maps to, e.g. "llama3-128k" */
 } bitnet_source_query;
 
 /* A found tokenizer; owned by the plugin and released with result_destroy. */
@@ -49,6 +54,8 @@ typedef struct bitnet_source_resolve_args {
   bitnet_source* source;            /* in */
   const bitnet_source_query* query; /* in */
   bitnet_source_result* result;     /* out: NULL when this source has nothing */
+  char note[512]; /* out: NUL-terminated; when result is NULL, what was looked at and why it
+                     did not fit, for the host's list of sources tried */
 } bitnet_source_resolve_args;
 
 /* clang-format off */

@@ -18,11 +18,38 @@ struct SourceResult {
   std::string origin;
 };
 
+// The query with the fields a host older than this SDK may not send filled with defaults.
+struct Query {
+  std::string model_path, explicit_path, repo_id, revision, cache_dir, architecture, cache_key;
+  bool allow_network = false;
+  int64_t n_vocab = 0, embedded_tokens = 0;
+};
+
+inline Query read_query(const bitnet_source_query& q) {
+  auto str = [](const char* s) { return s ? std::string(s) : std::string(); };
+  Query out{str(q.model_path),
+            str(q.explicit_path),
+            str(q.repo_id),
+            str(q.revision),
+            str(q.cache_dir),
+            {},
+            {},
+            q.allow_network != 0};
+  if (BITNET_HAS_FIELD(&q, bitnet_source_query, cache_key)) {
+    out.architecture = str(q.architecture);
+    out.cache_key = str(q.cache_key);
+    out.n_vocab = q.n_vocab;
+    out.embedded_tokens = q.embedded_tokens;
+  }
+  return out;
+}
+
 class Source {
  public:
   virtual ~Source() = default;
-  // nullopt when this source has nothing for the query; throw Error when what it found is bad.
-  virtual std::optional<SourceResult> resolve(const bitnet_source_query& query) = 0;
+  // nullopt when this source has nothing for the query, with `note` saying what it looked at;
+  // throw Error when what it found is bad.
+  virtual std::optional<SourceResult> resolve(const Query& query, std::string& note) = 0;
 };
 
 namespace detail {
@@ -63,8 +90,14 @@ const bitnet_source_api* source_api() {
         if (!args || !args->source || !args->query)
           throw Error(BITNET_STATUS_INVALID_ARGUMENT, "resolve: NULL argument");
         args->result = nullptr;
-        std::optional<SourceResult> found = args->source->impl->resolve(*args->query);
-        if (!found) return;
+        std::string note;
+        std::optional<SourceResult> found =
+            args->source->impl->resolve(read_query(*args->query), note);
+        if (!found) {
+          if (BITNET_HAS_FIELD(args, bitnet_source_resolve_args, note))
+            copy_message(args->note, note.c_str());
+          return;
+        }
         auto owned = std::make_unique<detail::OwnedSourceResult>();
         owned->strings = std::move(*found);
         const SourceResult& s = owned->strings;
