@@ -254,7 +254,7 @@ Result<tok::Tokenizer> load_found(const FoundTokenizer& found, const ModelFacts&
     if (strict)
       return make_error(BITNET_STATUS_INVALID_ARGUMENT,
                         msg + " (BITNET_STRICT_TOKENIZERS=1 refuses it)");
-    log::warn("tokenizer", msg, "; ids beyond the embedding will be refused");
+    log::warn("tokenizer", msg, "; using it because BITNET_STRICT_TOKENIZERS is not set");
   }
   return tok::Tokenizer::create(std::move(*v));
 }

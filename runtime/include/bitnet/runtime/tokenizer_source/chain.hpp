@@ -51,8 +51,8 @@ struct Discovery {
 };
 
 struct DiscoverOptions {
-  std::filesystem::path explicit_path;  // --tokenizer
-  bool allow_network = false;           // --auto-download, `bitnet tokenizer fetch`
+  std::filesystem::path explicit_path = {};  // --tokenizer
+  bool allow_network = false;                // --auto-download, `bitnet tokenizer fetch`
   std::string revision = "main";
   bool ask_every_step = false;  // keep asking after a find, to show what else would answer
 };
