@@ -90,6 +90,7 @@ BOOST_AUTO_TEST_CASE(chat_prompts) {
   BOOST_TEST(contains(unknown.out, "unknown chat template 'alpaca'; choose one of llama3"),
              unknown.out);
   BOOST_TEST(run_cli("tokenize " + model + " --system x --text y").exit_code == 2);
+  BOOST_TEST(run_cli("tokenize " + model + " --chat --system x --jsonl", "true |").exit_code == 2);
   std::filesystem::remove(path);
 }
 

@@ -186,6 +186,14 @@ BOOST_AUTO_TEST_CASE(vocabulary_mismatch_is_an_error_only_in_strict_mode) {
   BOOST_TEST(strict.error().message.find("but the model's embedding has only 100 rows") !=
              std::string::npos);
   BOOST_TEST(ts::load_found(*d.found, f, false).has_value());
+  // The model already open serves its own tokenizer, with the same check.
+  auto open_model = bitnet::gguf::Reader::open(l.model_dir / "m.gguf");
+  BOOST_REQUIRE(open_model.has_value());
+  BOOST_TEST(!ts::load_found(*d.found, f, true, &*open_model).has_value());
+  f.n_vocab = 0;
+  auto t = ts::load_found(*d.found, f, true, &*open_model);
+  BOOST_REQUIRE(t.has_value());
+  BOOST_TEST(t->size() == static_cast<size_t>(facts(l.model_dir / "m.gguf").embedded_tokens));
 }
 
 BOOST_AUTO_TEST_CASE(config_errors_name_the_file_and_the_fix) {

@@ -73,25 +73,23 @@ std::vector<Value> strings(const std::vector<std::string>& v) {
 }
 
 // Control tokens a chat format needs, appended after a vocabulary; the last one ends a turn.
-struct ChatTokens {
-  std::vector<std::string> tokens;
-};
+using ChatTokens = std::vector<std::string>;
 
 ChatTokens chat_tokens(std::string_view arch) {
-  if (arch == "bitnet-b1.58") return {{"<|start_header_id|>", "<|end_header_id|>", "<|eot_id|>"}};
-  if (arch == "qwen2") return {{"<|im_end|>"}};
-  if (arch == "phi3") return {{"<|system|>", "<|user|>", "<|assistant|>", "<|end|>"}};
+  if (arch == "bitnet-b1.58") return {"<|start_header_id|>", "<|end_header_id|>", "<|eot_id|>"};
+  if (arch == "qwen2") return {"<|im_end|>"};
+  if (arch == "phi3") return {"<|system|>", "<|user|>", "<|assistant|>", "<|end|>"};
   return {};
 }
 
 void add_chat_tokens(const ChatTokens& chat, std::vector<std::string>& tokens,
                      std::vector<Value>& types, std::vector<Value>* scores, gguf::Writer& w) {
-  for (const std::string& t : chat.tokens) {
+  for (const std::string& t : chat) {
     tokens.push_back(t);
     types.push_back(Value::of(ValueType::i32, int64_t{3}));
     if (scores) scores->push_back(Value::of(ValueType::f32, 0.0));
   }
-  if (!chat.tokens.empty())
+  if (!chat.empty())
     w.set("tokenizer.ggml.eot_token_id", Value::of(ValueType::u32, uint64_t{tokens.size() - 1}));
 }
 

@@ -308,19 +308,23 @@ Result<RenderedChat> render_chat(const ChatTemplate& tmpl, std::span<const ChatM
   return b.take(bos);
 }
 
+std::vector<TokenId> encode_rendered_chat(const Tokenizer& tokenizer, const RenderedChat& chat) {
+  const VocabData& v = tokenizer.vocab();
+  // BOS only: an EOS the tokenizer would append to plain text would end the prompt.
+  std::vector<TokenId> ids;
+  if (v.add_bos && v.bos && !chat.starts_with_bos) ids.push_back(*v.bos);
+  const std::vector<TokenId> body = tokenizer.encode(
+      chat.text, {.add_special = false, .parse_special = true, .special_ranges = chat.markup});
+  ids.insert(ids.end(), body.begin(), body.end());
+  return ids;
+}
+
 Result<std::vector<TokenId>> encode_chat(const Tokenizer& tokenizer, const ChatTemplate& tmpl,
                                          std::span<const ChatMessage> messages,
                                          bool add_generation_prompt) {
-  const VocabData& v = tokenizer.vocab();
-  Result<RenderedChat> r = render_chat(tmpl, messages, add_generation_prompt, v);
+  Result<RenderedChat> r = render_chat(tmpl, messages, add_generation_prompt, tokenizer.vocab());
   if (!r) return r.error();
-  // BOS only: an EOS the tokenizer would append to plain text would end the prompt.
-  std::vector<TokenId> ids;
-  if (v.add_bos && v.bos && !r->starts_with_bos) ids.push_back(*v.bos);
-  const std::vector<TokenId> body = tokenizer.encode(
-      r->text, {.add_special = false, .parse_special = true, .special_ranges = r->markup});
-  ids.insert(ids.end(), body.begin(), body.end());
-  return ids;
+  return encode_rendered_chat(tokenizer, *r);
 }
 
 }  // namespace bitnet::tok

@@ -227,11 +227,14 @@ std::string describe_attempts(const Discovery& d) {
   return out;
 }
 
-Result<tok::Tokenizer> load_found(const FoundTokenizer& found, const ModelFacts& model,
-                                  bool strict) {
+Result<tok::Tokenizer> load_found(const FoundTokenizer& found, const ModelFacts& model, bool strict,
+                                  const gguf::Reader* model_reader) {
   Result<tok::VocabData> v = [&]() -> Result<tok::VocabData> {
     switch (found.format) {
       case BITNET_TOKENIZER_FORMAT_GGUF: {
+        std::error_code ec;
+        if (model_reader && fs::equivalent(found.path, model.path, ec))
+          return tok::vocab_from_gguf(*model_reader);
         Result<gguf::Reader> r = gguf::Reader::open(found.path);
         if (!r) return r.error();
         return tok::vocab_from_gguf(*r);
@@ -260,7 +263,8 @@ Result<tok::Tokenizer> load_found(const FoundTokenizer& found, const ModelFacts&
 }
 
 Result<tok::Tokenizer> find_tokenizer(const plugins::PluginHost& host, const SourcesConfig& config,
-                                      const ModelFacts& model, const DiscoverOptions& options) {
+                                      const ModelFacts& model, const DiscoverOptions& options,
+                                      const gguf::Reader* model_reader) {
   const Discovery d = discover(host, config, model, options);
   if (!d.found)
     return make_error(BITNET_STATUS_NOT_FOUND,
@@ -269,7 +273,7 @@ Result<tok::Tokenizer> find_tokenizer(const plugins::PluginHost& host, const Sou
                           "give one with --tokenizer, or fetch it with `bitnet tokenizer fetch "
                           "--model " +
                           model.path.string() + "`");
-  return load_found(*d.found, model, config.strict);
+  return load_found(*d.found, model, config.strict, model_reader);
 }
 
 }  // namespace bitnet::tokenizer_source

@@ -91,6 +91,10 @@ int run_tokenize(const Args& args) {
   const bool chat = vm.count("chat") || vm.count("chat-template");
   if (!chat && vm.count("system"))
     throw UsageError("--system belongs to a chat prompt", "add --chat");
+  if (vm.count("system") && vm.count("jsonl"))
+    throw UsageError(
+        "--system goes with --text; with --jsonl put a system message first in "
+        "each line's \"messages\"");
   if (chat && (vm.count("no-special") || vm.count("parse-special")))
     throw UsageError("--no-special and --parse-special do not apply to chat prompts",
                      "the chat template decides where special tokens go");
@@ -123,7 +127,7 @@ int run_tokenize(const Args& args) {
     Result<tok::RenderedChat> r = tok::render_chat(tmpl, messages, true, t.vocab());
     if (!r) return r.error();
     prompt = r->text;
-    return tok::encode_chat(t, tmpl, messages, true);
+    return tok::encode_rendered_chat(t, *r);
   };
 
   std::string prompt;

@@ -59,8 +59,11 @@ struct RenderedChat {
 Result<RenderedChat> render_chat(const ChatTemplate& tmpl, std::span<const ChatMessage> messages,
                                  bool add_generation_prompt, const VocabData& vocab);
 
-// The rendered prompt as token ids: markup parsed for special tokens, message text never; the
+// A rendered prompt as token ids: markup parsed for special tokens, message text never; the
 // tokenizer's BOS is added unless the template already starts with it.
+std::vector<TokenId> encode_rendered_chat(const Tokenizer& tokenizer, const RenderedChat& chat);
+
+// render_chat, then encode_rendered_chat.
 Result<std::vector<TokenId>> encode_chat(const Tokenizer& tokenizer, const ChatTemplate& tmpl,
                                          std::span<const ChatMessage> messages,
                                          bool add_generation_prompt);

@@ -66,12 +66,15 @@ Discovery discover(const plugins::PluginHost& host, const SourcesConfig& config,
 std::string describe_attempts(const Discovery& d);
 
 // The tokenizer of the step that won, loaded. Its vocabulary must fit the model's embedding
-// (more tokens than rows is a mismatch): an error in strict mode, a warning otherwise.
-Result<tok::Tokenizer> load_found(const FoundTokenizer& found, const ModelFacts& model,
-                                  bool strict);
+// (more tokens than rows is a mismatch): an error in strict mode, a warning otherwise. When
+// the tokenizer is the model's own metadata, `model_reader` (the model already open) is read
+// instead of opening the file a second time.
+Result<tok::Tokenizer> load_found(const FoundTokenizer& found, const ModelFacts& model, bool strict,
+                                  const gguf::Reader* model_reader = nullptr);
 
 // discover + load_found, with an error listing every step when nothing was found.
 Result<tok::Tokenizer> find_tokenizer(const plugins::PluginHost& host, const SourcesConfig& config,
-                                      const ModelFacts& model, const DiscoverOptions& options);
+                                      const ModelFacts& model, const DiscoverOptions& options,
+                                      const gguf::Reader* model_reader = nullptr);
 
 }  // namespace bitnet::tokenizer_source
