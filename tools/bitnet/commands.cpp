@@ -4,19 +4,24 @@
 
 namespace bitnet::cli {
 
+int run_chat(const Args& args);
 int run_compat_check(const Args& args);
 int run_inspect(const Args& args);
 int run_plugins(const Args& args);
+int run_run(const Args& args);
 int run_tokenize(const Args& args);
 int run_tokenizer(const Args& args);
 
 std::span<const Command> commands() {
   static constexpr Command kCommands[] = {
+      {"chat", "talk with a model through its chat template: /reset, /exit", &run_chat},
       {"compat-check",
        "check that this installation can run a GGUF model: PASS/WARN/FAIL per check",
        &run_compat_check},
       {"inspect", "show a GGUF file's header, metadata, tensors and norm statistics", &run_inspect},
       {"plugins", "list the plugins found, their status, scores and capabilities", &run_plugins},
+      {"run", "generate a continuation of a prompt: `bitnet run --model M --prompt TEXT`",
+       &run_run},
       {"tokenize", "text to token ids and pieces with a model's or a tokenizer.json's tokenizer",
        &run_tokenize},
       {"tokenizer", "where a model's tokenizer comes from: `bitnet tokenizer where MODEL`",

@@ -31,7 +31,8 @@ Result<> BackendBuffer::download(size_t offset, void* data, size_t n) const {
   return {};
 }
 
-Result<Backend> Backend::create(const plugins::PluginRecord& plugin, int32_t device) {
+Result<Backend> Backend::create(const plugins::PluginRecord& plugin, int32_t device,
+                                uint32_t flags) {
   if (!plugin.loaded || !plugin.backend)
     return make_error(BITNET_STATUS_INVALID_ARGUMENT,
                       "plugin '" + plugin.name + "' is not a loaded backend");
@@ -40,7 +41,7 @@ Result<Backend> Backend::create(const plugins::PluginRecord& plugin, int32_t dev
     return make_error(BITNET_STATUS_NOT_FOUND, "backend '" + plugin.name + "' has " +
                                                    std::to_string(count) + " device(s); device " +
                                                    std::to_string(device) + " does not exist");
-  bitnet_backend_create_args a{sizeof(a), device, nullptr};
+  bitnet_backend_create_args a{sizeof(a), device, nullptr, flags};
   if (bitnet_status* s = plugin.backend->backend_create(&a))
     return take_status(*plugin.backend, s, "backend '" + plugin.name + "' failed to start");
   Backend b;

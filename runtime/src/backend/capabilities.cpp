@@ -1,39 +1,90 @@
 #include <bitnet/runtime/backend/capabilities.hpp>
 #include <bitnet/sdk/types.hpp>
 
+#include <initializer_list>
+
 namespace bitnet {
 namespace {
 
-bitnet_tensor leaf(int32_t type, int64_t ne0, int64_t ne1) {
+// A contiguous tensor of `type` and shape `ne`; without a buffer, as supports_op needs none.
+bitnet_tensor leaf(int32_t type, std::initializer_list<int64_t> ne) {
   bitnet_tensor t{};
   t.struct_size = sizeof(t);
   t.type = type;
-  t.ne[0] = ne0;
-  t.ne[1] = ne1;
-  t.ne[2] = t.ne[3] = 1;
+  int i = 0;
+  for (int64_t n : ne)
+    t.ne[i++] = n;
+  for (; i < BITNET_MAX_DIMS; ++i)
+    t.ne[i] = 1;
   t.nb[0] = sdk::type_traits(type)->block_bytes;
-  t.nb[1] = sdk::row_bytes(type, ne0).value_or(0);
-  t.nb[2] = t.nb[3] = t.nb[1] * static_cast<size_t>(ne1);
+  t.nb[1] = sdk::row_bytes(type, t.ne[0]).value_or(0);
+  for (int d = 2; d < BITNET_MAX_DIMS; ++d)
+    t.nb[d] = t.nb[d - 1] * static_cast<size_t>(t.ne[d - 1]);
   return t;
 }
 
 }  // namespace
 
-bitnet_tensor probe_node(int32_t op, int32_t type, bitnet_tensor (&leaves)[2]) {
-  // 256 elements per row is a whole number of blocks of every type.
-  constexpr int64_t k = 256;
-  leaves[0] = leaf(type, k, 4);
-  const bool matmul = op == BITNET_OP_MUL_MAT;
-  leaves[1] = leaf(BITNET_TYPE_F32, k, matmul ? 2 : 1);
-  // The output is F32 whatever the weights are: what the runtime's graphs produce.
-  bitnet_tensor node = matmul ? leaf(BITNET_TYPE_F32, 4, 2) : leaf(BITNET_TYPE_F32, k, 4);
+// 256 elements per row is a whole number of blocks of every type; heads of 64 fit every rope.
+Probe::Probe(int32_t op, int32_t type) {
+  constexpr int32_t f32 = BITNET_TYPE_F32, i32 = BITNET_TYPE_I32;
+  for (bitnet_tensor& l : leaves)
+    l = leaf(f32, {1});
+  leaves[0] = leaf(type, {256, 4});
+  node = leaf(f32, {256, 4});
+  int n_src = 1;
+  switch (op) {
+    case BITNET_OP_ADD:
+    case BITNET_OP_MUL:
+      leaves[1] = leaf(f32, {256, 1});
+      n_src = 2;
+      break;
+    case BITNET_OP_SCALE:
+      node.op_params[0] = 1.0f;
+      break;
+    case BITNET_OP_MUL_MAT:
+      leaves[1] = leaf(f32, {256, 2});
+      node = leaf(f32, {4, 2});
+      n_src = 2;
+      break;
+    case BITNET_OP_GET_ROWS:
+      leaves[1] = leaf(i32, {2});
+      node = leaf(f32, {256, 2});
+      n_src = 2;
+      break;
+    case BITNET_OP_RMS_NORM:
+      node.op_params[0] = 1e-5f;
+      break;
+    case BITNET_OP_ROPE:
+      leaves[0] = leaf(type, {64, 4, 2});
+      leaves[1] = leaf(i32, {2});
+      node = leaf(f32, {64, 4, 2});
+      node.op_params[0] = 64;
+      node.op_params[1] = 10000;
+      node.op_params[2] = BITNET_ROPE_NORM;
+      n_src = 2;
+      break;
+    case BITNET_OP_ATTENTION:
+      leaves[0] = leaf(type, {64, 4, 2});
+      leaves[1] = leaves[2] = leaf(f32, {64, 2, 8});
+      leaves[3] = leaf(i32, {2});
+      node = leaf(f32, {64, 4, 2});
+      node.op_params[0] = 0.125f;
+      n_src = 4;
+      break;
+    case BITNET_OP_GLU:
+      leaves[1] = leaf(f32, {256, 4});
+      node.op_params[0] = BITNET_GLU_SILU;
+      n_src = 2;
+      break;
+    case BITNET_OP_CPY:
+      leaves[0] = leaf(f32, {256, 4});
+      node = leaf(type, {256, 4});
+      break;
+  }
   node.op = op;
-  node.src[0] = &leaves[0];
-  if (op == BITNET_OP_SCALE)
-    node.op_params[0] = 1.0f;
-  else
-    node.src[1] = &leaves[1];
-  return node;
+  for (int i = 0; i < n_src; ++i)
+    node.src[i] = &leaves[i];
 }
 
 Result<BackendCapabilities> query_capabilities(const plugins::PluginRecord& plugin) {
@@ -47,9 +98,8 @@ Result<BackendCapabilities> query_capabilities(const plugins::PluginRecord& plug
   for (int32_t op = BITNET_OP_NONE + 1; op < BITNET_OP_COUNT; ++op) {
     OpSupport s{op, {}};
     for (const auto& t : sdk::kTypeTraits) {
-      bitnet_tensor leaves[2];
-      const bitnet_tensor node = probe_node(op, t.id, leaves);
-      if (backend->supports(node)) s.types.push_back(t.id);
+      const Probe probe(op, t.id);
+      if (backend->supports(probe.node)) s.types.push_back(t.id);
     }
     if (!s.types.empty()) caps.ops.push_back(std::move(s));
   }

@@ -6,10 +6,20 @@ namespace bitnet::model {
 namespace {
 
 constexpr ArchSpec kArchitectures[] = {
+    // llama.cpp's converter permutes LLaMA's q/k rows so RoPE rotates adjacent pairs; the
+    // others keep HF's rotate_half layout (llama.cpp llama_model_rope_type, BitNet's fork).
     {.name = "llama", .family = "LLaMA-2/3 and relatives"},
-    {.name = "bitnet-b1.58", .family = "Microsoft's BitNet b1.58 2B4T layout", .sub_norms = true},
-    {.name = "qwen2", .family = "Qwen2 and Qwen2.5", .qkv_bias = true},
-    {.name = "phi3", .family = "Phi-3", .fused_qkv = true, .fused_gate_up = true},
+    {.name = "bitnet-b1.58",
+     .family = "Microsoft's BitNet b1.58 2B4T layout",
+     .sub_norms = true,
+     .rope_neox = true,
+     .relu_sqr = true},
+    {.name = "qwen2", .family = "Qwen2 and Qwen2.5", .qkv_bias = true, .rope_neox = true},
+    {.name = "phi3",
+     .family = "Phi-3",
+     .fused_qkv = true,
+     .fused_gate_up = true,
+     .rope_neox = true},
 };
 
 std::string key(const ArchSpec& arch, std::string_view suffix) {

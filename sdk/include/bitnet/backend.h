@@ -20,21 +20,50 @@ extern "C" {
 #define BITNET_MAX_SRC 4
 #define BITNET_MAX_OP_PARAMS 8
 
-/* Graph operations. Numbers are append-only. dst is the node; src[i] its inputs. */
+/* Graph operations. Numbers are append-only. dst is the node; src[i] its inputs. Unless an op
+ * says otherwise, inputs and output are F32. The exact arithmetic of each op is specified in
+ * sdk/README.md ("Ops"); cpu-generic is its executable form. */
 enum bitnet_op {
-  BITNET_OP_NONE = 0,    /* a leaf: weights or an input the host uploaded */
-  BITNET_OP_ADD = 1,     /* dst = src0 + src1; src1 repeats along each dim it divides */
-  BITNET_OP_MUL = 2,     /* dst = src0 * src1; src1 repeats along each dim it divides */
-  BITNET_OP_SCALE = 3,   /* dst = src0 * op_params[0] */
-  BITNET_OP_MUL_MAT = 4, /* dst[n][m] = sum_k src0[m][k] * src1[n][k]; src0 holds the weights */
-  BITNET_OP_COUNT = 5
+  BITNET_OP_NONE = 0,      /* a leaf: weights or an input the host uploaded */
+  BITNET_OP_ADD = 1,       /* dst = src0 + src1; src1 repeats along each dim it divides */
+  BITNET_OP_MUL = 2,       /* dst = src0 * src1; src1 repeats along each dim it divides */
+  BITNET_OP_SCALE = 3,     /* dst = src0 * op_params[0] */
+  BITNET_OP_MUL_MAT = 4,   /* dst[n][m] = sum_k src0[m][k] * src1[n][k]; src0 holds the weights.
+                            * With ternary weights (I2_S, TQ2_0) each row of src1 is first
+                            * quantised to int8: a = max(max|x|, 1e-5), q = x * 127 / a
+                            * rounded to nearest (ties to even), clamped to [-128, 127];
+                            * dst = (sum w*q) * a / 127 * the weights' scale */
+  BITNET_OP_GET_ROWS = 5,  /* dst[i] = src0[src1[i]] as F32; src0 any weight type, src1 I32 */
+  BITNET_OP_RMS_NORM = 6,  /* dst = src0 / sqrt(mean(src0^2) + eps) [* src1]; per row;
+                            * op_params[0] = eps; src1 (optional) a weight of ne[0] elements */
+  BITNET_OP_ROPE = 7,      /* rotary embedding of src0 [head_dim, heads, tokens] at positions
+                            * src1 (I32, one per token); op_params: [0] rotated dims, [1] base,
+                            * [2] bitnet_rope_mode */
+  BITNET_OP_ATTENTION = 8, /* causal softmax attention: src0 q [head_dim, heads, tokens], src1 k
+                            * and src2 v [head_dim, kv_heads, n_kv], src3 I32 positions of the
+                            * queries: query t sees keys 0..src3[t]; op_params[0] the score
+                            * scale; dst [head_dim, heads, tokens]; heads % kv_heads == 0 */
+  BITNET_OP_GLU = 9,       /* dst = act(src0) * src1; op_params[0] = bitnet_glu_kind */
+  BITNET_OP_CPY = 10,      /* dst = src0 converted to dst's type (F32 or F16); same shape */
+  BITNET_OP_COUNT = 11
+};
+
+enum bitnet_rope_mode {
+  BITNET_ROPE_NORM = 0, /* rotates pairs (2i, 2i+1): LLaMA as llama.cpp converts it */
+  BITNET_ROPE_NEOX = 1  /* rotates pairs (i, i + dims/2): GPT-NeoX, Qwen2, Phi-3, BitNet */
+};
+
+enum bitnet_glu_kind {
+  BITNET_GLU_SILU = 0,    /* silu(x) = x / (1 + exp(-x)): SwiGLU */
+  BITNET_GLU_RELU_SQR = 1 /* max(x, 0)^2: BitNet b1.58 */
 };
 
 typedef struct bitnet_backend bitnet_backend; /* created and destroyed by the plugin */
 typedef struct bitnet_buffer bitnet_buffer;   /* created and destroyed by the plugin */
 
 /* A tensor in ggml's order: ne[0] is the innermost (contiguous) dimension, nb[i] the stride in
- * bytes of dimension i. Unused dimensions have ne = 1. */
+ * bytes of dimension i. Unused dimensions have ne = 1. An I2_S tensor's 32-byte tail (its scale)
+ * follows its last row, so I2_S tensors are contiguous. */
 typedef struct bitnet_tensor {
   size_t struct_size;
   int32_t type; /* bitnet_type */
@@ -48,10 +77,17 @@ typedef struct bitnet_tensor {
   const char* name; /* for messages and traces; may be NULL */
 } bitnet_tensor;
 
+enum bitnet_backend_flags {
+  /* Results must not depend on the thread count or on timing: fixed reduction orders, no
+   * atomics in sums. Set by BITNET_DETERMINISTIC=1. */
+  BITNET_BACKEND_DETERMINISTIC = 1
+};
+
 typedef struct bitnet_backend_create_args {
   size_t struct_size;
   int32_t device;          /* in: 0 .. device_count()-1 */
   bitnet_backend* backend; /* out */
+  uint32_t flags;          /* in: bitnet_backend_flags */
 } bitnet_backend_create_args;
 
 typedef struct bitnet_backend_props {
@@ -89,7 +125,9 @@ typedef struct bitnet_buffer_download_args {
 typedef struct bitnet_graph_compute_args {
   size_t struct_size;
   bitnet_backend* backend;
-  /* Ops only (no leaves), in topological order; leaves are reached through src. */
+  /* Ops only (no leaves), run in this order: each node sees everything earlier nodes wrote,
+   * including writes into views of other tensors (a KV-cache row written by CPY and read by a
+   * later ATTENTION). Leaves are reached through src. */
   const bitnet_tensor* const* nodes;
   size_t n_nodes;
 } bitnet_graph_compute_args;

@@ -92,6 +92,8 @@ inline void check_tensor(const bitnet_tensor& t) {
   const std::optional<size_t> row = row_bytes(t.type, t.ne[0]);
   if (!row) fail("row of " + std::to_string(t.ne[0]) + " is not a whole number of blocks");
   if (t.nb[0] != traits->block_bytes) fail("rows are not contiguous");
+  if (t.type == BITNET_TYPE_I2_S && t.ne[1] > 1 && t.nb[1] != *row)
+    fail("an I2_S tensor must be contiguous (its scale follows the last row)");
   size_t end = t.offset;
   if (__builtin_add_overflow(end, *row, &end)) fail("size overflows");
   for (int i = 1; i < BITNET_MAX_DIMS; ++i) {
@@ -100,6 +102,8 @@ inline void check_tensor(const bitnet_tensor& t) {
         __builtin_add_overflow(end, span, &end))
       fail("size overflows");
   }
+  if (t.type == BITNET_TYPE_I2_S && __builtin_add_overflow(end, kI2sTailBytes, &end))
+    fail("size overflows");
   if (end > t.buffer->impl->size())
     fail("ends at byte " + std::to_string(end) + ", past its buffer of " +
          std::to_string(t.buffer->impl->size()) + " bytes");
@@ -125,7 +129,8 @@ inline void check_range(const bitnet_buffer* b, size_t offset, size_t n, const c
 
 }  // namespace detail
 
-// Factory provides: static int device_count(); static std::unique_ptr<Backend> create(int device).
+// Factory provides: static int device_count(); static std::unique_ptr<Backend> create(int device)
+// or, to honour bitnet_backend_flags, create(int device, uint32_t flags).
 template <class Factory>
 const bitnet_backend_api* backend_api() {
   static const bitnet_backend_api api = [] {
@@ -145,7 +150,13 @@ const bitnet_backend_api* backend_api() {
       return guard([&] {
         if (!args) throw Error(BITNET_STATUS_INVALID_ARGUMENT, "backend_create: args is NULL");
         args->backend = nullptr;
-        auto impl = Factory::create(args->device);
+        const uint32_t flags =
+            BITNET_HAS_FIELD(args, bitnet_backend_create_args, flags) ? args->flags : 0;
+        std::unique_ptr<Backend> impl;
+        if constexpr (requires { Factory::create(0, uint32_t{0}); })
+          impl = Factory::create(args->device, flags);
+        else
+          impl = Factory::create(args->device);
         args->backend = new bitnet_backend{std::move(impl)};
       });
     };

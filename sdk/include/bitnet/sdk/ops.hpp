@@ -19,6 +19,18 @@ inline constexpr std::string_view op_name(int32_t op) {
       return "SCALE";
     case BITNET_OP_MUL_MAT:
       return "MUL_MAT";
+    case BITNET_OP_GET_ROWS:
+      return "GET_ROWS";
+    case BITNET_OP_RMS_NORM:
+      return "RMS_NORM";
+    case BITNET_OP_ROPE:
+      return "ROPE";
+    case BITNET_OP_ATTENTION:
+      return "ATTENTION";
+    case BITNET_OP_GLU:
+      return "GLU";
+    case BITNET_OP_CPY:
+      return "CPY";
     default:
       return "unknown";
   }

@@ -42,7 +42,9 @@ class BackendBuffer {
 
 class Backend {
  public:
-  static Result<Backend> create(const plugins::PluginRecord& plugin, int32_t device = 0);
+  // flags: bitnet_backend_flags (BITNET_BACKEND_DETERMINISTIC).
+  static Result<Backend> create(const plugins::PluginRecord& plugin, int32_t device = 0,
+                                uint32_t flags = 0);
   Backend(Backend&& o) noexcept { *this = std::move(o); }
   Backend& operator=(Backend&& o) noexcept;
   ~Backend();

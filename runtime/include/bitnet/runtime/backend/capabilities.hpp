@@ -11,7 +11,9 @@ namespace bitnet {
 
 struct OpSupport {
   int32_t op;
-  std::vector<int32_t> types;  // weight (src0) types, in the order of sdk::kTypeTraits
+  // Types of src0 (the weights of MUL_MAT, the table of GET_ROWS; for CPY the destination),
+  // in the order of sdk::kTypeTraits.
+  std::vector<int32_t> types;
 };
 
 struct BackendCapabilities {
@@ -22,8 +24,14 @@ struct BackendCapabilities {
 
 Result<BackendCapabilities> query_capabilities(const plugins::PluginRecord& plugin);
 
-// A probe node of `op` whose weights (src0) are of `type`; the leaves it points to live in
-// `leaves` (two entries), which must outlive the node.
-bitnet_tensor probe_node(int32_t op, int32_t type, bitnet_tensor (&leaves)[2]);
+// A small well-formed node of `op` whose src0 (for CPY: the destination) is of `type`, with
+// the leaves it points to. Not copyable: the node points into its own leaves.
+struct Probe {
+  Probe(int32_t op, int32_t type);
+  Probe(const Probe&) = delete;
+  Probe& operator=(const Probe&) = delete;
+  bitnet_tensor leaves[BITNET_MAX_SRC];
+  bitnet_tensor node;
+};
 
 }  // namespace bitnet

@@ -20,6 +20,8 @@ struct ArchSpec {
   bool fused_qkv = false;      // one attn_qkv weight (Phi-3)
   bool fused_gate_up = false;  // ffn_up holds gate then up, 2*n_ff rows (Phi-3)
   bool sub_norms = false;      // attn_sub_norm before attn_output, ffn_sub_norm before ffn_down
+  bool rope_neox = false;      // RoPE rotates pairs (i, i + n_rot/2), not (2i, 2i+1)
+  bool relu_sqr = false;       // the feed-forward gate is relu(x)^2, not silu(x)
 };
 
 std::span<const ArchSpec> architectures();

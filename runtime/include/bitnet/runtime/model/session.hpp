@@ -1,0 +1,48 @@
+// One sequence being run on a model: its KV cache, its scratch memory and how many positions
+// are filled. Evaluating tokens appends them; reset() starts a new sequence. A session holds
+// buffers of the model's backend, so it must not outlive the model.
+#pragma once
+
+#include <bitnet/runtime/model/kv_cache.hpp>
+#include <bitnet/runtime/model/model.hpp>
+
+#include <algorithm>
+#include <cstdint>
+#include <span>
+#include <vector>
+
+namespace bitnet::model {
+
+class Session {
+ public:
+  // n_ctx 0: the model's context length. Prompts are evaluated n_batch tokens per graph.
+  static Result<Session> create(Model& model, int64_t n_ctx = 0, int64_t n_batch = 512);
+
+  // Runs `tokens` at positions n_past().. and returns the logits of the last one ([n_vocab]),
+  // or with all_logits those of every token ([tokens.size() * n_vocab], token-major).
+  Result<std::vector<float>> eval(std::span<const int32_t> tokens, bool all_logits = false);
+
+  int64_t n_past() const { return n_past_; }
+  int64_t n_ctx() const { return kv_.n_ctx(); }
+  int64_t n_vocab() const;
+  void reset() { n_past_ = 0; }
+  // Forgets positions from n on (n <= n_past()), so a new turn can reuse a shared prefix.
+  void truncate(int64_t n) { n_past_ = std::min(n_past_, std::max<int64_t>(n, 0)); }
+  // Bytes of the KV cache and of the largest scratch buffer used so far.
+  size_t kv_bytes() const { return kv_.bytes(); }
+  size_t scratch_bytes() const { return scratch_.size(); }
+
+ private:
+  Session(Model& model, KvCache kv, int64_t n_batch)
+      : model_(&model), kv_(std::move(kv)), n_batch_(n_batch) {}
+  Result<> run_batch(std::span<const int32_t> tokens, bool all_logits, std::vector<float>& out);
+
+  Model* model_;
+  KvCache kv_;
+  BackendBuffer scratch_;
+  int64_t n_batch_;
+  int64_t n_past_ = 0;
+  size_t alignment_ = 64;
+};
+
+}  // namespace bitnet::model

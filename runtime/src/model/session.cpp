@@ -1,0 +1,87 @@
+#include <bitnet/runtime/model/forward.hpp>
+#include <bitnet/runtime/model/session.hpp>
+
+#include <algorithm>
+#include <numeric>
+
+namespace bitnet::model {
+
+Result<Session> Session::create(Model& model, int64_t n_ctx, int64_t n_batch) {
+  const Hparams& h = model.hparams();
+  if (n_ctx <= 0) n_ctx = h.n_ctx;
+  if (n_batch <= 0)
+    return make_error(BITNET_STATUS_INVALID_ARGUMENT, "the batch size must be at least 1");
+  Result<KvCache> kv = KvCache::create(model.backend(), h, n_ctx);
+  if (!kv) return kv.error();
+  Session s(model, std::move(*kv), n_batch);
+  if (Result<BackendProps> p = model.backend().props(); p && p->alignment)
+    s.alignment_ = p->alignment;
+  return s;
+}
+
+int64_t Session::n_vocab() const {
+  return model_->weights().find("token_embd.weight")->ne[1];
+}
+
+Result<std::vector<float>> Session::eval(std::span<const int32_t> tokens, bool all_logits) {
+  if (tokens.empty())
+    return make_error(BITNET_STATUS_INVALID_ARGUMENT, "nothing to evaluate: no tokens");
+  const int64_t end = n_past_ + static_cast<int64_t>(tokens.size());
+  if (end > n_ctx())
+    return make_error(BITNET_STATUS_INVALID_ARGUMENT,
+                      "context length exceeded: " + std::to_string(end) + " > " +
+                          std::to_string(n_ctx()) + "; raise --ctx or shorten the prompt");
+  for (size_t i = 0; i < tokens.size(); ++i)
+    if (tokens[i] < 0 || tokens[i] >= n_vocab())
+      return make_error(BITNET_STATUS_INVALID_ARGUMENT,
+                        "token id " + std::to_string(tokens[i]) + " at index " + std::to_string(i) +
+                            " is outside the model's vocabulary of " + std::to_string(n_vocab()));
+  std::vector<float> logits;
+  for (size_t at = 0; at < tokens.size(); at += static_cast<size_t>(n_batch_)) {
+    const size_t n = std::min(tokens.size() - at, static_cast<size_t>(n_batch_));
+    const bool last = at + n == tokens.size();
+    if (!last && !all_logits) {
+      std::vector<float> ignored;
+      if (Result<> r = run_batch(tokens.subspan(at, n), false, ignored); !r) return r.error();
+      continue;
+    }
+    if (Result<> r = run_batch(tokens.subspan(at, n), all_logits, logits); !r) return r.error();
+  }
+  return logits;
+}
+
+Result<> Session::run_batch(std::span<const int32_t> tokens, bool all_logits,
+                            std::vector<float>& out) {
+  Model& m = *model_;
+  const auto n = static_cast<int64_t>(tokens.size());
+  StepGraph step;
+  build_forward(step, m.arch(), m.hparams(), m.weights(), kv_,
+                {.n_past = n_past_, .n_tokens = n, .all_logits = all_logits});
+  const size_t need = step.graph.plan(alignment_);
+  if (need > scratch_.size()) {
+    scratch_ = BackendBuffer();  // free the old one first: peak memory is one scratch
+    Result<BackendBuffer> b = m.backend().alloc(need);
+    if (!b) return b.error();
+    scratch_ = std::move(*b);
+  }
+  step.graph.bind(scratch_.raw());
+  std::vector<int32_t> positions(tokens.size());
+  std::iota(positions.begin(), positions.end(), static_cast<int32_t>(n_past_));
+  const size_t ids_bytes = tokens.size() * sizeof(int32_t);
+  if (Result<> r = scratch_.upload(step.token_ids->offset, tokens.data(), ids_bytes); !r)
+    return r.error();
+  if (Result<> r = scratch_.upload(step.positions->offset, positions.data(), ids_bytes); !r)
+    return r.error();
+  if (Result<> r = m.backend().compute(step.graph.nodes()); !r) return r.error();
+  if (Result<> r = m.backend().synchronize(); !r) return r.error();
+  const size_t count = static_cast<size_t>(step.logits->ne[0] * step.logits->ne[1]);
+  const size_t old = out.size();
+  out.resize(old + count);
+  if (Result<> r = scratch_.download(step.logits->offset, out.data() + old, count * sizeof(float));
+      !r)
+    return r.error();
+  n_past_ += n;
+  return {};
+}
+
+}  // namespace bitnet::model

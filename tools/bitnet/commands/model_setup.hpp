@@ -1,0 +1,42 @@
+// What `bitnet run` and `bitnet chat` share: the options that pick a model, its tokenizer, a
+// backend and threads; the sampling options and their environment variables; and loading it all.
+#pragma once
+
+#include <bitnet/runtime/generate/generator.hpp>
+#include <bitnet/runtime/model/model.hpp>
+#include <bitnet/runtime/model/session.hpp>
+#include <bitnet/runtime/plugins/plugin_host.hpp>
+#include <bitnet/runtime/tokenizer/tokenizer.hpp>
+
+#include <boost/program_options.hpp>
+
+#include <memory>
+#include <string>
+
+namespace bitnet::cli {
+
+// --model --tokenizer --backend --threads --ctx --batch
+void add_model_options(boost::program_options::options_description& options);
+// --max-tokens --temperature --top-k --top-p --min-p --repeat-penalty --repeat-last-n --seed
+// --greedy --stop
+void add_sampling_options(boost::program_options::options_description& options);
+
+// Sampling settings from the options; the seed from --seed, else BITNET_SEED, else 0 under
+// BITNET_DETERMINISTIC=1, else a random one. Throws UsageError for values out of range.
+generate::GenerateOptions generation_options(const boost::program_options::variables_map& vm);
+
+struct LoadedModel {
+  std::unique_ptr<model::Model> model;
+  std::unique_ptr<model::Session> session;
+  std::unique_ptr<tok::Tokenizer> tokenizer;
+  int threads = 0;
+};
+
+// Scans plugins, loads the model on the chosen backend, finds its tokenizer through the
+// discovery chain and opens a session of --ctx positions.
+Result<LoadedModel> load_model(const boost::program_options::variables_map& vm);
+
+// True when BITNET_<name> is set to something other than "", "0" or "false".
+bool env_flag(const char* name);
+
+}  // namespace bitnet::cli

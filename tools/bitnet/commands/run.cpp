@@ -1,0 +1,80 @@
+// `bitnet run --model M --prompt P [...]`: one completion of a prompt, streamed to stdout; with
+// --json a JSON record of what ran follows on the last line.
+#include <bitnet/runtime/log.hpp>
+
+#include <boost/json.hpp>
+
+#include <iostream>
+
+#include "../command.hpp"
+#include "model_setup.hpp"
+
+namespace bitnet::cli {
+
+namespace json = boost::json;
+
+int run_run(const Args& args) {
+  namespace po = boost::program_options;
+  po::options_description options("options");
+  add_model_options(options);
+  options.add_options()("prompt,p", po::value<std::string>(), "the text to continue")(
+      "json", "after the text, print one JSON line: ids, text, timings");
+  add_sampling_options(options);
+  po::variables_map vm;
+  if (!parse(args, "--model M.gguf --prompt TEXT [options]", options, vm)) return kExitOk;
+  if (!vm.count("prompt")) throw UsageError("no prompt given", "add --prompt TEXT");
+  const generate::GenerateOptions gen = generation_options(vm);
+  Result<LoadedModel> loaded = load_model(vm);
+  if (!loaded) {
+    std::cerr << "bitnet run: " << loaded.error().message << "\n";
+    return kExitRuntimeError;
+  }
+  const std::string prompt = vm["prompt"].as<std::string>();
+  const std::vector<int32_t> ids = loaded->tokenizer->encode(prompt);
+  Result<generate::GenerateResult> r =
+      generate::generate(*loaded->session, *loaded->tokenizer, ids, gen,
+                         [](std::string_view t) { std::cout << t << std::flush; });
+  std::cout << "\n";
+  if (!r) {
+    std::cerr << "bitnet run: " << r.error().message << "\n";
+    return kExitRuntimeError;
+  }
+  const generate::Timings& t = r->timings;
+  log::info("run", t.prompt_tokens, " prompt tokens at ", t.prompt_tokens_per_s(), " tok/s, ",
+            t.generated_tokens, " generated at ", t.generate_tokens_per_s(), " tok/s (",
+            loaded->model->backend_name(), ", ", loaded->threads, " threads)");
+  if (vm.count("json")) {
+    const generate::SamplingParams& s = gen.sampling;
+    json::object o{{"model", vm["model"].as<std::string>()},
+                   {"architecture", std::string(loaded->model->arch().name)},
+                   {"backend", loaded->model->backend_name()},
+                   {"threads", loaded->threads},
+                   {"prompt_ids", json::value_from(ids)},
+                   {"generated_ids", json::value_from(r->generated)},
+                   {"text", r->text},
+                   {"stop_reason", r->stop_reason},
+                   {"sampling",
+                    {{"greedy", s.greedy || s.temperature <= 0},
+                     {"temperature", s.temperature},
+                     {"top_k", s.top_k},
+                     {"top_p", s.top_p},
+                     {"min_p", s.min_p},
+                     {"repeat_penalty", s.repeat_penalty},
+                     {"seed", s.seed}}},
+                   {"timings",
+                    {{"prompt_tokens", t.prompt_tokens},
+                     {"prompt_ms", t.prompt_ms},
+                     {"prompt_tokens_per_s", t.prompt_tokens_per_s()},
+                     {"generated_tokens", t.generated_tokens},
+                     {"generate_ms", t.generate_ms},
+                     {"generate_tokens_per_s", t.generate_tokens_per_s()}}},
+                   {"memory",
+                    {{"weights_bytes", loaded->model->weights().bytes()},
+                     {"kv_cache_bytes", loaded->session->kv_bytes()},
+                     {"scratch_bytes", loaded->session->scratch_bytes()}}}};
+    std::cout << json::serialize(o) << "\n";
+  }
+  return kExitOk;
+}
+
+}  // namespace bitnet::cli
