@@ -39,7 +39,7 @@ struct Fixture {
   const bitnet_backend_api* api = sdk::backend_api<Factory>();
   bitnet_backend* backend = nullptr;
   Fixture() {
-    bitnet_backend_create_args a{sizeof(a), 0, nullptr};
+    bitnet_backend_create_args a{sizeof(a), 0, nullptr, 0};
     BOOST_REQUIRE(api->backend_create(&a) == nullptr);
     backend = a.backend;
   }

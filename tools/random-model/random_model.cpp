@@ -52,6 +52,20 @@ std::vector<std::byte> encode(int32_t type, int64_t n, Dist dist, std::mt19937_6
           put(out, static_cast<int8_t>(d ? std::lround(v / d) : 0));
       }
       break;
+    case BITNET_TYPE_TQ2_0: {
+      // ggml's layout: per 256 elements, 64 bytes of 2-bit codes (c - 1 in {-1, 0, +1}),
+      // element 32*(4h+l)+m in byte 32h+m at shift 2l, then the fp16 block scale.
+      std::uniform_int_distribution<int> code(0, 2);
+      for (int64_t b = 0; b < n / 256; ++b) {
+        uint8_t qs[64] = {};
+        for (int e = 0; e < 256; ++e)
+          qs[(e / 128) * 32 + e % 32] |= static_cast<uint8_t>(code(rng) << (2 * ((e % 128) / 32)));
+        for (uint8_t q : qs)
+          put(out, q);
+        put(out, sdk::f32_to_fp16(static_cast<float>(std::fabs(dist(rng)) + 0.01)));
+      }
+      break;
+    }
     case BITNET_TYPE_I2_S: {
       std::uniform_int_distribution<int> code(0, 2);
       for (int64_t i = 0; i < n / 4; ++i)
@@ -184,7 +198,7 @@ ArchDefaults defaults(std::string_view arch) {
 
 bool can_generate(int32_t type) {
   return type == BITNET_TYPE_F32 || type == BITNET_TYPE_F16 || type == BITNET_TYPE_BF16 ||
-         type == BITNET_TYPE_Q8_0 || type == BITNET_TYPE_I2_S;
+         type == BITNET_TYPE_Q8_0 || type == BITNET_TYPE_I2_S || type == BITNET_TYPE_TQ2_0;
 }
 
 Result<gguf::Writer> random_model(const RandomModelOptions& o) {
@@ -195,14 +209,18 @@ Result<gguf::Writer> random_model(const RandomModelOptions& o) {
         "unknown architecture '" + o.arch + "'; known: " + model::architecture_names());
   for (int32_t t : {o.weight_type, o.embedding_type})
     if (!can_generate(t))
-      return make_error(BITNET_STATUS_INVALID_ARGUMENT, "cannot generate tensors of type " +
-                                                            std::string(sdk::type_name(t)) +
-                                                            "; use F32, F16, BF16, Q8_0 or I2_S");
+      return make_error(BITNET_STATUS_INVALID_ARGUMENT,
+                        "cannot generate tensors of type " + std::string(sdk::type_name(t)) +
+                            "; use F32, F16, BF16, Q8_0, I2_S or TQ2_0");
   // Microsoft's x86 kernels walk I2_S rows in blocks of 128 elements (32 bytes).
   if (o.weight_type == BITNET_TYPE_I2_S && (o.n_embd % 128 || o.n_ff % 128))
     return make_error(
         BITNET_STATUS_INVALID_ARGUMENT,
         "I2_S weights need the embedding and feed-forward sizes to be multiples of 128");
+  if (o.weight_type == BITNET_TYPE_TQ2_0 && (o.n_embd % 256 || o.n_ff % 256))
+    return make_error(
+        BITNET_STATUS_INVALID_ARGUMENT,
+        "TQ2_0 weights need the embedding and feed-forward sizes to be multiples of 256");
   if (o.n_head < 1 || o.n_head_kv < 1 || o.n_head % o.n_head_kv || o.n_embd % o.n_head ||
       (o.n_embd / o.n_head) % 2)
     return make_error(
