@@ -15,8 +15,8 @@
 #include <filesystem>
 #include <random>
 
-#include "../../tools/random-model/random_model.hpp"
 #include "../reference/reference_forward.hpp"
+#include "random_model.hpp"
 
 using namespace bitnet;
 namespace fs = std::filesystem;

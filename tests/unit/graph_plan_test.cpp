@@ -18,6 +18,18 @@ bitnet_buffer* fake_buffer(int i) {
   return reinterpret_cast<bitnet_buffer*>(&buffer_tags[i]);
 }
 
+// A tensor made outside the graph, as model code might hand in.
+bitnet_tensor outside_tensor(int64_t elems, bitnet_buffer* buffer, size_t offset) {
+  bitnet_tensor t{};
+  t.type = BITNET_TYPE_F32;
+  t.ne[0] = elems, t.ne[1] = t.ne[2] = t.ne[3] = 1;
+  t.nb[0] = 4, t.nb[1] = t.nb[2] = t.nb[3] = size_t(elems) * 4;
+  t.buffer = buffer;
+  t.offset = offset;
+  t.name = "outsider";  // view() copies it into a std::string: null would throw
+  return t;
+}
+
 bool overlap(const bitnet_tensor* a, size_t a_bytes, const bitnet_tensor* b, size_t b_bytes) {
   return a->offset < b->offset + b_bytes && b->offset < a->offset + a_bytes;
 }
@@ -79,13 +91,7 @@ BOOST_AUTO_TEST_CASE(random_dags_never_overlap_live_tensors) {
     g::Graph graph;
     std::vector<Root> roots;
     std::vector<Ref> refs;
-    bitnet_tensor outsider{};
-    outsider.type = BITNET_TYPE_F32;
-    outsider.ne[0] = 64, outsider.ne[1] = outsider.ne[2] = outsider.ne[3] = 1;
-    outsider.nb[0] = 4, outsider.nb[1] = outsider.nb[2] = outsider.nb[3] = 256;
-    outsider.buffer = fake_buffer(1);
-    outsider.offset = 4096;
-    outsider.name = "outsider";  // view() copies it into a std::string: null would throw
+    bitnet_tensor outsider = outside_tensor(64, fake_buffer(1), 4096);
     refs.push_back({&outsider, -1, 4096, fake_buffer(1)});
     auto kv = graph.external(BITNET_TYPE_F32, {64, 8}, fake_buffer(2), 512, "kv");
     refs.push_back({kv, -1, 512, fake_buffer(2)});
@@ -169,13 +175,7 @@ BOOST_AUTO_TEST_CASE(views_follow_their_base_after_bind) {
 
 BOOST_AUTO_TEST_CASE(external_and_outside_tensors_are_left_alone) {
   g::Graph graph;
-  bitnet_tensor outsider{};
-  outsider.type = BITNET_TYPE_F32;
-  outsider.ne[0] = 16, outsider.ne[1] = outsider.ne[2] = outsider.ne[3] = 1;
-  outsider.nb[0] = 4, outsider.nb[1] = outsider.nb[2] = outsider.nb[3] = 64;
-  outsider.buffer = fake_buffer(1);
-  outsider.offset = 1000;
-  outsider.name = "outsider";  // view() copies it into a std::string: null would throw
+  bitnet_tensor outsider = outside_tensor(16, fake_buffer(1), 1000);
   auto w = graph.external(BITNET_TYPE_F32, {16, 4}, fake_buffer(2), 128, "w");
   auto wv = graph.view(w, {16}, {4, 64, 64, 64}, 64);
   auto ov = graph.reshape(&outsider, {4, 4});

@@ -34,7 +34,7 @@ int run_run(const Args& args) {
   Result<generate::GenerateResult> r =
       generate::generate(*loaded->session, *loaded->tokenizer, ids, gen,
                          [](std::string_view t) { std::cout << t << std::flush; });
-  std::cout << "\n";
+  std::cout << "\n" << std::flush;
   if (!r) {
     std::cerr << "bitnet run: " << r.error().message << "\n";
     return kExitRuntimeError;
