@@ -5,6 +5,7 @@
 #include <bitnet/sdk/half.hpp>
 #include <bitnet/sdk/types.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <random>
@@ -50,6 +51,25 @@ std::vector<std::byte> encode(int32_t type, int64_t n, Dist dist, std::mt19937_6
         put(out, sdk::f32_to_fp16(d));
         for (float v : x)
           put(out, static_cast<int8_t>(d ? std::lround(v / d) : 0));
+      }
+      break;
+    case BITNET_TYPE_Q4_0:
+      // ggml's layout: per 32 elements an fp16 scale d = -max/8 (max the signed extreme),
+      // then 16 bytes whose low nibble is element j and high nibble element j+16, value
+      // (nibble - 8) * d.
+      for (int64_t b = 0; b < n / 32; ++b) {
+        float x[32], extreme = 0;
+        for (float& v : x) {
+          v = static_cast<float>(dist(rng));
+          if (std::fabs(v) > std::fabs(extreme)) extreme = v;
+        }
+        const float d = extreme / -8;
+        put(out, sdk::f32_to_fp16(d));
+        auto nibble = [&](float v) {
+          return static_cast<uint8_t>(std::clamp(std::lround(d ? v / d + 8 : 8), 0l, 15l));
+        };
+        for (int j = 0; j < 16; ++j)
+          put(out, static_cast<uint8_t>(nibble(x[j]) | nibble(x[j + 16]) << 4));
       }
       break;
     case BITNET_TYPE_TQ2_0: {
@@ -198,7 +218,8 @@ ArchDefaults defaults(std::string_view arch) {
 
 bool can_generate(int32_t type) {
   return type == BITNET_TYPE_F32 || type == BITNET_TYPE_F16 || type == BITNET_TYPE_BF16 ||
-         type == BITNET_TYPE_Q8_0 || type == BITNET_TYPE_I2_S || type == BITNET_TYPE_TQ2_0;
+         type == BITNET_TYPE_Q8_0 || type == BITNET_TYPE_Q4_0 || type == BITNET_TYPE_I2_S ||
+         type == BITNET_TYPE_TQ2_0;
 }
 
 Result<gguf::Writer> random_model(const RandomModelOptions& o) {
@@ -211,7 +232,7 @@ Result<gguf::Writer> random_model(const RandomModelOptions& o) {
     if (!can_generate(t))
       return make_error(BITNET_STATUS_INVALID_ARGUMENT,
                         "cannot generate tensors of type " + std::string(sdk::type_name(t)) +
-                            "; use F32, F16, BF16, Q8_0, I2_S or TQ2_0");
+                            "; use F32, F16, BF16, Q8_0, Q4_0, I2_S or TQ2_0");
   // Microsoft's x86 kernels walk I2_S rows in blocks of 128 elements (32 bytes).
   if (o.weight_type == BITNET_TYPE_I2_S && (o.n_embd % 128 || o.n_ff % 128))
     return make_error(

@@ -136,7 +136,7 @@ const bitnet_tensor* Graph::op_into(int32_t op, const bitnet_tensor* into,
 const bitnet_tensor* Graph::view(const bitnet_tensor* of, Shape ne, std::array<size_t, 4> nb,
                                  size_t offset) {
   const int base = index_of(of);
-  bitnet_tensor& t = add(Kind::view, of->type, ne, of->name);
+  bitnet_tensor& t = add(Kind::view, of->type, ne, of->name ? of->name : "");
   std::copy(nb.begin(), nb.end(), t.nb);
   info_.back().base = base;
   info_.back().offset = offset;
@@ -178,16 +178,20 @@ size_t Graph::plan(size_t alignment) {
   for (size_t n = 0; n < nodes_.size(); ++n) {
     const int i = index_of(nodes_[n]);
     if (info_[i].kind == Kind::node) place(i);
-    for (const bitnet_tensor* s : nodes_[n]->src) {
-      if (!s || placed(index_of(s))) continue;
-      const int r = root(index_of(s));
+    // An output nobody reads (and nobody keeps) is free again once written.
+    if (info_[i].kind == Kind::node && last_use[i] < 0 && !info_[i].output)
+      last_use[i] = static_cast<int>(n);
+    auto release_if_done = [&](int r) {
       const Kind k = info_[r].kind;
       if (last_use[r] == static_cast<int>(n) && !info_[r].output &&
           (k == Kind::input || k == Kind::node)) {
         arena.release(info_[r].offset, info_[r].bytes);
-        last_use[r] = -1;  // a node may read the same tensor twice: release it once
+        last_use[r] = -2;  // a node may read the same tensor twice: release it once
       }
-    }
+    };
+    for (const bitnet_tensor* s : nodes_[n]->src)
+      if (s && !placed(index_of(s))) release_if_done(root(index_of(s)));
+    if (info_[i].kind == Kind::node) release_if_done(i);
   }
   return arena.end();
 }

@@ -29,7 +29,8 @@ std::string check_sampling(const SamplingParams& p);
 class Sampler {
  public:
   explicit Sampler(const SamplingParams& p) : p_(p), rng_(p.seed) {}
-  // `history`: the tokens so far (prompt and generated), for the repetition penalty.
+  // `logits` must not be empty. `history`: the tokens so far (prompt and generated), for the
+  // repetition penalty.
   int32_t sample(std::span<const float> logits, std::span<const int32_t> history);
 
  private:
