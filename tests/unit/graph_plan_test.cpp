@@ -26,7 +26,7 @@ bitnet_tensor outside_tensor(int64_t elems, bitnet_buffer* buffer, size_t offset
   t.nb[0] = 4, t.nb[1] = t.nb[2] = t.nb[3] = size_t(elems) * 4;
   t.buffer = buffer;
   t.offset = offset;
-  t.name = "outsider";  // view() copies it into a std::string: null would throw
+  t.name = nullptr;  // backend.h allows unnamed tensors
   return t;
 }
 
