@@ -6,7 +6,9 @@ namespace bitnet::cli {
 
 int run_chat(const Args& args);
 int run_compat_check(const Args& args);
+int run_convert(const Args& args);
 int run_inspect(const Args& args);
+int run_perplexity(const Args& args);
 int run_plugins(const Args& args);
 int run_run(const Args& args);
 int run_tokenize(const Args& args);
@@ -18,7 +20,11 @@ std::span<const Command> commands() {
       {"compat-check",
        "check that this installation can run a GGUF model: PASS/WARN/FAIL per check",
        &run_compat_check},
+      {"convert", "a HF checkpoint folder (config.json, safetensors, tokenizer.json) to GGUF",
+       &run_convert},
       {"inspect", "show a GGUF file's header, metadata, tensors and norm statistics", &run_inspect},
+      {"perplexity", "a model's perplexity on a text file, chunked as llama.cpp does",
+       &run_perplexity},
       {"plugins", "list the plugins found, their status, scores and capabilities", &run_plugins},
       {"run", "generate a continuation of a prompt: `bitnet run --model M --prompt TEXT`",
        &run_run},
