@@ -59,6 +59,59 @@ void tq2_codes(const std::byte* row, int64_t k, int8_t* out, float* scales) {
   }
 }
 
+// ggml's Q4_0: per 32 elements an fp16 scale, then 16 bytes whose low nibbles are elements
+// 0..15 and high nibbles 16..31, value (nibble - 8) * d.
+void q4_0_row(const std::byte* row, int64_t k, float* out) {
+  for (int64_t b = 0; b < k / 32; ++b, row += 18, out += 32) {
+    const float d = sdk::fp16_to_f32(load_u16(row));
+    const auto* q = reinterpret_cast<const uint8_t*>(row + 2);
+    for (int j = 0; j < 16; ++j) {
+      out[j] = d * static_cast<float>((q[j] & 15) - 8);
+      out[j + 16] = d * static_cast<float>((q[j] >> 4) - 8);
+    }
+  }
+}
+
+// ggml's Q4_K, 144 bytes per 256 elements: fp16 d and dmin, 12 bytes packing eight 6-bit
+// (scale, min) pairs, 128 bytes of nibbles. Each 64 elements take 32 bytes: low nibbles are
+// the first 32 (pair 2i), high nibbles the next 32 (pair 2i+1); value d*sc*q - dmin*m.
+void q4_k_row(const std::byte* row, int64_t k, float* out) {
+  for (int64_t b = 0; b < k / 256; ++b, row += 144) {
+    const float d = sdk::fp16_to_f32(load_u16(row)), dmin = sdk::fp16_to_f32(load_u16(row + 2));
+    const auto* sc = reinterpret_cast<const uint8_t*>(row + 4);
+    const auto* q = reinterpret_cast<const uint8_t*>(row + 16);
+    for (int j = 0; j < 8; ++j) {
+      const int scale = j < 4 ? sc[j] & 63 : (sc[j + 4] & 15) | ((sc[j - 4] >> 6) << 4);
+      const int min = j < 4 ? sc[j + 4] & 63 : (sc[j + 4] >> 4) | ((sc[j] >> 6) << 4);
+      const uint8_t* qj = q + 32 * (j / 2);
+      for (int l = 0; l < 32; ++l) {
+        const int nib = j % 2 ? qj[l] >> 4 : qj[l] & 15;
+        *out++ = d * static_cast<float>(scale * nib) - dmin * static_cast<float>(min);
+      }
+    }
+  }
+}
+
+// ggml's Q6_K, 210 bytes per 256 elements: 128 bytes of low nibbles, 64 of high 2-bit pairs,
+// 16 int8 scales (one per 16 elements), fp16 d; value d * scale * (q - 32). Each 128 elements
+// take 64 low bytes and 32 high bytes: element 32g+l of the half is nibble (g&1 ? l+32 : l),
+// high part (g>>1 ? hi : lo) of ql and bits 2g of qh[l].
+void q6_k_row(const std::byte* row, int64_t k, float* out) {
+  for (int64_t b = 0; b < k / 256; ++b, row += 210) {
+    const auto* ql = reinterpret_cast<const uint8_t*>(row);
+    const auto* qh = ql + 128;
+    const auto* sc = reinterpret_cast<const int8_t*>(row + 192);
+    const float d = sdk::fp16_to_f32(load_u16(row + 208));
+    for (int half = 0; half < 2; ++half, ql += 64, qh += 32, sc += 8, out += 128)
+      for (int g = 0; g < 4; ++g)
+        for (int l = 0; l < 32; ++l) {
+          const uint8_t lo = ql[l + (g & 1) * 32];
+          const int q = ((g >> 1 ? lo >> 4 : lo & 15) | (((qh[l] >> (2 * g)) & 3) << 4)) - 32;
+          out[32 * g + l] = d * static_cast<float>(sc[l / 16 + 2 * g] * q);
+        }
+  }
+}
+
 }  // namespace
 
 bool is_weight_type(int32_t type) {
@@ -67,6 +120,9 @@ bool is_weight_type(int32_t type) {
     case BITNET_TYPE_F16:
     case BITNET_TYPE_BF16:
     case BITNET_TYPE_Q8_0:
+    case BITNET_TYPE_Q4_0:
+    case BITNET_TYPE_Q4_K:
+    case BITNET_TYPE_Q6_K:
     case BITNET_TYPE_I2_S:
     case BITNET_TYPE_TQ2_0:
       return true;
@@ -112,6 +168,12 @@ void dequantize_row(const bitnet_tensor& w, int64_t r, float* out) {
           out[b * kQ8Block + i] = d * static_cast<float>(static_cast<int8_t>(row[2 + i]));
       }
       return;
+    case BITNET_TYPE_Q4_0:
+      return q4_0_row(row, k, out);
+    case BITNET_TYPE_Q4_K:
+      return q4_k_row(row, k, out);
+    case BITNET_TYPE_Q6_K:
+      return q6_k_row(row, k, out);
     case BITNET_TYPE_I2_S:
     case BITNET_TYPE_TQ2_0: {
       std::vector<int8_t> codes(static_cast<size_t>(k));

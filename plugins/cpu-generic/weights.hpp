@@ -9,7 +9,8 @@
 
 namespace bitnet::cpu_generic {
 
-// Weight types MUL_MAT and GET_ROWS accept: F32, F16, BF16, Q8_0, I2_S, TQ2_0.
+// Weight types MUL_MAT and GET_ROWS accept: F32, F16, BF16, Q8_0, Q4_0, Q4_K, Q6_K, I2_S,
+// TQ2_0.
 bool is_weight_type(int32_t type);
 bool is_ternary(int32_t type);
 

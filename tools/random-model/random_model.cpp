@@ -72,6 +72,29 @@ std::vector<std::byte> encode(int32_t type, int64_t n, Dist dist, std::mt19937_6
           put(out, static_cast<uint8_t>(nibble(x[j]) | nibble(x[j + 16]) << 4));
       }
       break;
+    case BITNET_TYPE_Q4_K: {
+      // Random codes under random 6-bit scales and mins, sized so values stay near the
+      // distribution's spread: d * 63 * 15 and dmin * 63 both about 0.1.
+      std::uniform_int_distribution<int> byte(0, 255);
+      for (int64_t b = 0; b < n / 256; ++b) {
+        put(out, sdk::f32_to_fp16(0.1f / (63 * 15)));
+        put(out, sdk::f32_to_fp16(0.05f / 63));
+        for (int i = 0; i < 12 + 128; ++i)
+          put(out, static_cast<uint8_t>(byte(rng)));
+      }
+      break;
+    }
+    case BITNET_TYPE_Q6_K: {
+      std::uniform_int_distribution<int> byte(0, 255), scale(-127, 127);
+      for (int64_t b = 0; b < n / 256; ++b) {
+        for (int i = 0; i < 128 + 64; ++i)
+          put(out, static_cast<uint8_t>(byte(rng)));
+        for (int i = 0; i < 16; ++i)
+          put(out, static_cast<int8_t>(scale(rng)));
+        put(out, sdk::f32_to_fp16(0.1f / (127 * 32)));
+      }
+      break;
+    }
     case BITNET_TYPE_TQ2_0: {
       // ggml's layout: per 256 elements, 64 bytes of 2-bit codes (c - 1 in {-1, 0, +1}),
       // element 32*(4h+l)+m in byte 32h+m at shift 2l, then the fp16 block scale.
@@ -218,8 +241,8 @@ ArchDefaults defaults(std::string_view arch) {
 
 bool can_generate(int32_t type) {
   return type == BITNET_TYPE_F32 || type == BITNET_TYPE_F16 || type == BITNET_TYPE_BF16 ||
-         type == BITNET_TYPE_Q8_0 || type == BITNET_TYPE_Q4_0 || type == BITNET_TYPE_I2_S ||
-         type == BITNET_TYPE_TQ2_0;
+         type == BITNET_TYPE_Q8_0 || type == BITNET_TYPE_Q4_0 || type == BITNET_TYPE_Q4_K ||
+         type == BITNET_TYPE_Q6_K || type == BITNET_TYPE_I2_S || type == BITNET_TYPE_TQ2_0;
 }
 
 Result<gguf::Writer> random_model(const RandomModelOptions& o) {
@@ -232,16 +255,19 @@ Result<gguf::Writer> random_model(const RandomModelOptions& o) {
     if (!can_generate(t))
       return make_error(BITNET_STATUS_INVALID_ARGUMENT,
                         "cannot generate tensors of type " + std::string(sdk::type_name(t)) +
-                            "; use F32, F16, BF16, Q8_0, Q4_0, I2_S or TQ2_0");
+                            "; use F32, F16, BF16, Q8_0, Q4_0, Q4_K, Q6_K, I2_S or TQ2_0");
   // Microsoft's x86 kernels walk I2_S rows in blocks of 128 elements (32 bytes).
   if (o.weight_type == BITNET_TYPE_I2_S && (o.n_embd % 128 || o.n_ff % 128))
     return make_error(
         BITNET_STATUS_INVALID_ARGUMENT,
         "I2_S weights need the embedding and feed-forward sizes to be multiples of 128");
-  if (o.weight_type == BITNET_TYPE_TQ2_0 && (o.n_embd % 256 || o.n_ff % 256))
-    return make_error(
-        BITNET_STATUS_INVALID_ARGUMENT,
-        "TQ2_0 weights need the embedding and feed-forward sizes to be multiples of 256");
+  const bool blocks_256 = o.weight_type == BITNET_TYPE_TQ2_0 || o.weight_type == BITNET_TYPE_Q4_K ||
+                          o.weight_type == BITNET_TYPE_Q6_K;
+  if (blocks_256 && (o.n_embd % 256 || o.n_ff % 256))
+    return make_error(BITNET_STATUS_INVALID_ARGUMENT,
+                      std::string(sdk::type_name(o.weight_type)) +
+                          " weights need the embedding and feed-forward sizes to be multiples "
+                          "of 256");
   if (o.n_head < 1 || o.n_head_kv < 1 || o.n_head % o.n_head_kv || o.n_embd % o.n_head ||
       (o.n_embd / o.n_head) % 2)
     return make_error(

@@ -27,7 +27,7 @@ struct RandomModelOptions {
   bool embed_tokenizer = true;
 };
 
-// Types the generator fills: F32, F16, BF16, Q8_0, Q4_0, I2_S and TQ2_0.
+// Types the generator fills: F32, F16, BF16, Q8_0, Q4_0, Q4_K, Q6_K, I2_S and TQ2_0.
 bool can_generate(int32_t type);
 
 Result<gguf::Writer> random_model(const RandomModelOptions& options);
