@@ -188,7 +188,11 @@ BOOST_AUTO_TEST_CASE(refusals_name_the_tensor_and_the_remedy) {
           "blk.0.attn_q.weight (from model.layers.0.self_attn.q_proj.weight) cannot be written "
           "as I2_S");
   refused(bitnet, "--type i2_s", {}, "add --quantize-ternary");
-  refused(llama, "--type tq2_0", {}, "choose --type f16 or q8_0");
+  refused(random_hf_model({.n_embd = 256, .n_ff = 256}), "--type tq2_0", {},
+          "choose --type f16 or q8_0");
+  refused(llama, "--type tq2_0", {},
+          "rows of 64 elements are not a whole number of 256-element TQ2_0 blocks; choose "
+          "another --type");
   refused(llama, "--quantize-ternary", {}, "--quantize-ternary applies to BitNet b1.58");
   reference::HfModel biased = llama;
   biased.tensors["model.layers.0.self_attn.q_proj.bias"] = {{64}, std::vector<float>(64)};

@@ -152,7 +152,8 @@ Result<ConvertReport> convert(const ConvertOptions& o) {
   Result<HfConfig> cfg = read_hf_config(o.input / "config.json", o.arch);
   if (!cfg) return cfg.error();
   const HfConfig& c = *cfg;
-  if (o.quantize_ternary && !c.arch->sub_norms)
+  const bool bitnet = c.arch->name == "bitnet-b1.58";
+  if (o.quantize_ternary && !bitnet)
     return bad(
         "--quantize-ternary applies to BitNet b1.58 checkpoints, whose weights were "
         "trained to be ternarised; this is " +
@@ -224,10 +225,12 @@ Result<ConvertReport> convert(const ConvertOptions& o) {
     if (!bytes) {
       std::string msg = j.spec.name + " (from " + j.source->name + ") cannot be written as " +
                         std::string(sdk::type_name(type)) + ": " + bytes.error().message;
-      if (type == BITNET_TYPE_I2_S || type == BITNET_TYPE_TQ2_0)
-        msg += c.arch->sub_norms ? "; add --quantize-ternary to ternarise a BitNet checkpoint's "
-                                   "latent weights as it was trained"
-                                 : "; choose --type f16 or q8_0 for weights that are not ternary";
+      if (bytes.error().code == BITNET_STATUS_UNSUPPORTED)
+        msg += "; choose another --type";
+      else if (type == BITNET_TYPE_I2_S || type == BITNET_TYPE_TQ2_0)
+        msg += bitnet ? "; add --quantize-ternary to ternarise a BitNet checkpoint's latent "
+                        "weights as it was trained"
+                      : "; choose --type f16 or q8_0 for weights that are not ternary";
       return bad(msg);
     }
     if (Result<> r = w.add_tensor(j.spec.name, type, j.spec.ne, std::move(*bytes)); !r)

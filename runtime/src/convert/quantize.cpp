@@ -87,8 +87,10 @@ Result<std::vector<std::byte>> encode_tensor(std::span<const float> v, int64_t r
                         : type == BITNET_TYPE_TQ2_0 ? 256
                                                     : 1;
   if (row < 1 || row % block != 0)
-    return bad("rows of " + std::to_string(row) + " elements are not a whole number of " +
-               std::to_string(block) + "-element " + std::string(sdk::type_name(type)) + " blocks");
+    return make_error(BITNET_STATUS_UNSUPPORTED, "rows of " + std::to_string(row) +
+                                                     " elements are not a whole number of " +
+                                                     std::to_string(block) + "-element " +
+                                                     std::string(sdk::type_name(type)) + " blocks");
   std::vector<std::byte> out;
   switch (type) {
     case BITNET_TYPE_F32:
@@ -115,7 +117,8 @@ Result<std::vector<std::byte>> encode_tensor(std::span<const float> v, int64_t r
       if (Result<> r = encode_tq2_0(v, out); !r) return r.error();
       return out;
   }
-  return bad("cannot write tensors of type " + std::string(sdk::type_name(type)));
+  return make_error(BITNET_STATUS_UNSUPPORTED,
+                    "cannot write tensors of type " + std::string(sdk::type_name(type)));
 }
 
 float ternarize_absmean(std::span<float> values) {

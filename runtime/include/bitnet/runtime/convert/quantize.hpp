@@ -13,9 +13,10 @@
 namespace bitnet::convert {
 
 // The bytes of `values` (rows of `row` elements) as F32, F16, BF16, Q8_0, I2_S or TQ2_0. Errors,
-// which the caller prefixes with the tensor's name: rows that are not whole blocks (32 for
-// Q8_0, 128 for I2_S, 256 for TQ2_0), a value beyond F16's range, and for I2_S and TQ2_0 a value
-// that is not 0 or +-s with one s per tensor (I2_S) or per 256-element block (TQ2_0).
+// which the caller prefixes with the tensor's name: UNSUPPORTED when the type cannot hold the
+// shape (rows that are not whole blocks: 32 for Q8_0, 128 for I2_S, 256 for TQ2_0) or is not
+// one of these; INVALID_ARGUMENT when it cannot hold the values (beyond F16's range, or for
+// I2_S and TQ2_0 a value that is not 0 or +-s, one s per tensor or per 256-element block).
 Result<std::vector<std::byte>> encode_tensor(std::span<const float> values, int64_t row,
                                              int32_t type);
 
