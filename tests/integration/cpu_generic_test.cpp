@@ -181,7 +181,8 @@ BOOST_AUTO_TEST_CASE(capabilities_come_from_the_backend) {
   BOOST_TEST(caps->props.alignment == 64u);
   BOOST_TEST(caps->props.memory_total > 0u);
   BOOST_REQUIRE_EQUAL(caps->ops.size(), size_t{BITNET_OP_COUNT - 1});
-  const std::vector<int32_t> weights = {BITNET_TYPE_F32,  BITNET_TYPE_F16,   BITNET_TYPE_Q8_0,
+  const std::vector<int32_t> weights = {BITNET_TYPE_F32,  BITNET_TYPE_F16,   BITNET_TYPE_Q4_0,
+                                        BITNET_TYPE_Q8_0, BITNET_TYPE_Q4_K,  BITNET_TYPE_Q6_K,
                                         BITNET_TYPE_BF16, BITNET_TYPE_TQ2_0, BITNET_TYPE_I2_S};
   for (const auto& op : caps->ops) {
     BOOST_TEST_CONTEXT(op.op) {

@@ -4,6 +4,7 @@
 
 namespace bitnet::cli {
 
+int run_bench(const Args& args);
 int run_chat(const Args& args);
 int run_compat_check(const Args& args);
 int run_convert(const Args& args);
@@ -16,6 +17,8 @@ int run_tokenizer(const Args& args);
 
 std::span<const Command> commands() {
   static constexpr Command kCommands[] = {
+      {"bench", "prefill and decode speed of a model, with the weight bytes read per token",
+       &run_bench},
       {"chat", "talk with a model through its chat template: /reset, /exit", &run_chat},
       {"compat-check",
        "check that this installation can run a GGUF model: PASS/WARN/FAIL per check",

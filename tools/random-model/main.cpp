@@ -19,7 +19,7 @@ int32_t parse_type(const std::string& name) {
     if (boost::algorithm::to_upper_copy(name) == t.name && bitnet::testing::can_generate(t.id))
       return t.id;
   throw po::error("unsupported tensor type '" + name +
-                  "'; use F32, F16, BF16, Q8_0, Q4_0, Q4_K, Q6_K, I2_S or TQ2_0");
+                  "'; use F32, F16, BF16, Q8_0, Q4_0, Q5_0, Q4_K, Q6_K, I2_S or TQ2_0");
 }
 
 }  // namespace
@@ -34,7 +34,7 @@ int main(int argc, char** argv) {
       "out,o", po::value(&out)->required(), "the GGUF file to write")(
       "seed", po::value(&o.seed)->default_value(o.seed), "random seed")(
       "weights", po::value(&weights)->default_value(weights),
-      "type of attention/feed-forward weights: F32, F16, BF16, Q8_0, Q4_0, Q4_K, Q6_K, I2_S, "
+      "type of attention/feed-forward weights: F32, F16, BF16, Q8_0, Q4_0, Q5_0, Q4_K, Q6_K, I2_S, "
       "TQ2_0")("embedding", po::value(&embedding)->default_value(embedding),
                "type of token_embd/output")("embd", po::value(&o.n_embd)->default_value(o.n_embd),
                                             "embedding size")(
@@ -43,6 +43,8 @@ int main(int argc, char** argv) {
       "kv-heads", po::value(&o.n_head_kv)->default_value(o.n_head_kv), "key/value heads")(
       "ff", po::value(&o.n_ff)->default_value(o.n_ff), "feed-forward size")(
       "ctx", po::value(&o.n_ctx)->default_value(o.n_ctx), "context length")(
+      "vocab", po::value(&o.n_vocab)->default_value(0),
+      "vocabulary size (0: the small tokenizer's; more pads it with unused tokens)")(
       "untied", "write an output.weight instead of tying token_embd")(
       "no-tokenizer", "leave the tokenizer out of the file");
   try {

@@ -72,6 +72,16 @@ std::vector<std::byte> encode(int32_t type, int64_t n, Dist dist, std::mt19937_6
           put(out, static_cast<uint8_t>(nibble(x[j]) | nibble(x[j + 16]) << 4));
       }
       break;
+    case BITNET_TYPE_Q5_0: {
+      // Random 5-bit codes (16 bytes of low nibbles, 4 bytes of high bits) under one scale.
+      std::uniform_int_distribution<int> byte(0, 255);
+      for (int64_t b = 0; b < n / 32; ++b) {
+        put(out, sdk::f32_to_fp16(0.1f / 16));
+        for (int i = 0; i < 4 + 16; ++i)
+          put(out, static_cast<uint8_t>(byte(rng)));
+      }
+      break;
+    }
     case BITNET_TYPE_Q4_K: {
       // Random codes under random 6-bit scales and mins, sized so values stay near the
       // distribution's spread: d * 63 * 15 and dmin * 63 both about 0.1.
@@ -139,7 +149,9 @@ ChatTokens chat_tokens(std::string_view arch) {
   return {};
 }
 
-void add_chat_tokens(const ChatTokens& chat, std::vector<std::string>& tokens,
+// Appends the chat format's control tokens (the last one ends a turn), then unused tokens
+// (type 5) up to `pad_to`, so the vocabulary can have a real model's size.
+void add_chat_tokens(const ChatTokens& chat, int64_t pad_to, std::vector<std::string>& tokens,
                      std::vector<Value>& types, std::vector<Value>* scores, gguf::Writer& w) {
   for (const std::string& t : chat) {
     tokens.push_back(t);
@@ -148,11 +160,16 @@ void add_chat_tokens(const ChatTokens& chat, std::vector<std::string>& tokens,
   }
   if (!chat.empty())
     w.set("tokenizer.ggml.eot_token_id", Value::of(ValueType::u32, uint64_t{tokens.size() - 1}));
+  while (static_cast<int64_t>(tokens.size()) < pad_to) {
+    tokens.push_back("<unused" + std::to_string(tokens.size()) + ">");
+    types.push_back(Value::of(ValueType::i32, int64_t{5}));
+    if (scores) scores->push_back(Value::of(ValueType::f32, 0.0));
+  }
 }
 
 // A SentencePiece-style vocabulary ('llama'): control tokens, the 256 byte fallbacks, then
 // word pieces with descending scores, then the chat format's tokens.
-int64_t spm_tokenizer(gguf::Writer& w, const ChatTokens& chat) {
+int64_t spm_tokenizer(gguf::Writer& w, const ChatTokens& chat, int64_t pad_to) {
   std::vector<std::string> tokens = {"<unk>", "<s>", "</s>"};
   std::vector<Value> types = {Value::of(ValueType::i32, int64_t{2}),
                               Value::of(ValueType::i32, int64_t{3}),
@@ -179,7 +196,7 @@ int64_t spm_tokenizer(gguf::Writer& w, const ChatTokens& chat) {
     types.push_back(Value::of(ValueType::i32, int64_t{1}));
     scores.push_back(Value::of(ValueType::f32, -static_cast<double>(i)));
   }
-  add_chat_tokens(chat, tokens, types, &scores, w);
+  add_chat_tokens(chat, pad_to, tokens, types, &scores, w);
   const auto n = static_cast<int64_t>(tokens.size());
   w.set("tokenizer.ggml.model", Value::string("llama"));
   w.set("tokenizer.ggml.tokens", Value::array(ValueType::string, strings(tokens)));
@@ -194,7 +211,7 @@ int64_t spm_tokenizer(gguf::Writer& w, const ChatTokens& chat) {
 // A byte-level BPE vocabulary ('gpt2'): the 256 byte characters, merges whose results are all
 // tokens, then the special tokens and the chat format's.
 int64_t bpe_tokenizer(gguf::Writer& w, const std::string& pre, const std::string& bos,
-                      const std::string& eos, const ChatTokens& chat) {
+                      const std::string& eos, const ChatTokens& chat, int64_t pad_to) {
   std::vector<std::string> tokens(tok::byte_to_char().begin(), tok::byte_to_char().end());
   const std::string g = "\xc4\xa0";  // U+0120, byte-level BPE's space
   const std::vector<std::pair<std::string, std::string>> merges = {
@@ -213,7 +230,7 @@ int64_t bpe_tokenizer(gguf::Writer& w, const std::string& pre, const std::string
   tokens.push_back(eos);
   types.push_back(Value::of(ValueType::i32, int64_t{3}));
   types.push_back(Value::of(ValueType::i32, int64_t{3}));
-  add_chat_tokens(chat, tokens, types, nullptr, w);
+  add_chat_tokens(chat, pad_to, tokens, types, nullptr, w);
   const auto n = static_cast<int64_t>(tokens.size());
   w.set("tokenizer.ggml.model", Value::string("gpt2"));
   w.set("tokenizer.ggml.pre", Value::string(pre));
@@ -241,8 +258,9 @@ ArchDefaults defaults(std::string_view arch) {
 
 bool can_generate(int32_t type) {
   return type == BITNET_TYPE_F32 || type == BITNET_TYPE_F16 || type == BITNET_TYPE_BF16 ||
-         type == BITNET_TYPE_Q8_0 || type == BITNET_TYPE_Q4_0 || type == BITNET_TYPE_Q4_K ||
-         type == BITNET_TYPE_Q6_K || type == BITNET_TYPE_I2_S || type == BITNET_TYPE_TQ2_0;
+         type == BITNET_TYPE_Q8_0 || type == BITNET_TYPE_Q4_0 || type == BITNET_TYPE_Q5_0 ||
+         type == BITNET_TYPE_Q4_K || type == BITNET_TYPE_Q6_K || type == BITNET_TYPE_I2_S ||
+         type == BITNET_TYPE_TQ2_0;
 }
 
 Result<gguf::Writer> random_model(const RandomModelOptions& o) {
@@ -255,7 +273,7 @@ Result<gguf::Writer> random_model(const RandomModelOptions& o) {
     if (!can_generate(t))
       return make_error(BITNET_STATUS_INVALID_ARGUMENT,
                         "cannot generate tensors of type " + std::string(sdk::type_name(t)) +
-                            "; use F32, F16, BF16, Q8_0, Q4_0, Q4_K, Q6_K, I2_S or TQ2_0");
+                            "; use F32, F16, BF16, Q8_0, Q4_0, Q5_0, Q4_K, Q6_K, I2_S or TQ2_0");
   // Microsoft's x86 kernels walk I2_S rows in blocks of 128 elements (32 bytes).
   if (o.weight_type == BITNET_TYPE_I2_S && (o.n_embd % 128 || o.n_ff % 128))
     return make_error(
@@ -280,15 +298,16 @@ Result<gguf::Writer> random_model(const RandomModelOptions& o) {
   w.set("general.architecture", Value::string(a));
   w.set("general.name", Value::string("random " + a + " (seed " + std::to_string(o.seed) + ")"));
   // Without a tokenizer any vocabulary size will do.
-  int64_t n_vocab = 320;
+  int64_t n_vocab = o.n_vocab ? o.n_vocab : 320;
   if (o.embed_tokenizer) {
     if (std::string_view(d.tokenizer) == "llama")
-      n_vocab = spm_tokenizer(w, chat_tokens(o.arch));
+      n_vocab = spm_tokenizer(w, chat_tokens(o.arch), o.n_vocab);
     else if (o.arch == "qwen2")
-      n_vocab = bpe_tokenizer(w, d.tokenizer, "<|im_start|>", "<|endoftext|>", chat_tokens(o.arch));
+      n_vocab = bpe_tokenizer(w, d.tokenizer, "<|im_start|>", "<|endoftext|>", chat_tokens(o.arch),
+                              o.n_vocab);
     else
       n_vocab = bpe_tokenizer(w, d.tokenizer, "<|begin_of_text|>", "<|end_of_text|>",
-                              chat_tokens(o.arch));
+                              chat_tokens(o.arch), o.n_vocab);
   }
 
   auto u32 = [](int64_t v) { return Value::of(ValueType::u32, static_cast<uint64_t>(v)); };

@@ -23,11 +23,12 @@ struct RandomModelOptions {
   int64_t n_head_kv = 2;
   int64_t n_ff = 128;
   int64_t n_ctx = 256;
+  int64_t n_vocab = 0;  // 0: the embedded tokenizer's size; larger pads it with unused tokens
   bool tied_output = true;
   bool embed_tokenizer = true;
 };
 
-// Types the generator fills: F32, F16, BF16, Q8_0, Q4_0, Q4_K, Q6_K, I2_S and TQ2_0.
+// Types the generator fills: F32, F16, BF16, Q8_0, Q4_0, Q5_0, Q4_K, Q6_K, I2_S and TQ2_0.
 bool can_generate(int32_t type);
 
 Result<gguf::Writer> random_model(const RandomModelOptions& options);
