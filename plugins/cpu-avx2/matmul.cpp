@@ -246,11 +246,13 @@ void dot_i2_s(const std::byte* w, int64_t k, float scale, const RowActs& a, int6
     const __m256i c2 = _mm256_and_si256(_mm256_srli_epi16(bytes, 2), m3);
     const __m256i c3 = _mm256_and_si256(bytes, m3);
     for (int r = 0; r < R; ++r) {
+      // Summed as a tree, so each block adds one step to the accumulator's dependency chain.
       const int8_t* x = a.row(n0 + r) + 128 * b;
-      part[r] = _mm256_add_epi16(part[r], dot_u8_i16(c0, load32(x)));
-      part[r] = _mm256_add_epi16(part[r], dot_u8_i16(c1, load32(x + 32)));
-      part[r] = _mm256_add_epi16(part[r], dot_u8_i16(c2, load32(x + 64)));
-      part[r] = _mm256_add_epi16(part[r], dot_u8_i16(c3, load32(x + 96)));
+      const __m256i s01 =
+          _mm256_add_epi16(dot_u8_i16(c0, load32(x)), dot_u8_i16(c1, load32(x + 32)));
+      const __m256i s23 =
+          _mm256_add_epi16(dot_u8_i16(c2, load32(x + 64)), dot_u8_i16(c3, load32(x + 96)));
+      part[r] = _mm256_add_epi16(part[r], _mm256_add_epi16(s01, s23));
     }
     if ((b + 1) % kWiden == 0 || b + 1 == blocks)
       for (int r = 0; r < R; ++r) {
@@ -299,7 +301,8 @@ struct Job {
   const bitnet_tensor* dst;
   const bitnet_tensor* w;
   const bitnet_tensor* x;
-  int64_t i2, i3, w_row0;
+  int64_t i2, i3;
+  const std::byte* w_rows;  // row 0 of the weight matrix this batch multiplies
   BlockActs blocks;
   RowActs rows;
   float i2s_scale = 0;
@@ -335,9 +338,7 @@ void run_rows(const Job& j, int64_t m_begin, int64_t m_end) {
   const int64_t n_count = j.x->ne[1];
   float out[kMaxRows];
   for (int64_t m = m_begin; m < m_end; ++m) {
-    const std::byte* wr = cpu_generic::row_ptr(*j.w, (j.w_row0 + m) % j.w->ne[1],
-                                               (j.w_row0 + m) / j.w->ne[1] % j.w->ne[2],
-                                               (j.w_row0 + m) / (j.w->ne[1] * j.w->ne[2]));
+    const std::byte* wr = j.w_rows + m * static_cast<int64_t>(j.w->nb[1]);
     for (int64_t n = 0; n < n_count; n += kMaxRows) {
       const int64_t r = std::min<int64_t>(kMaxRows, n_count - n);
       switch (r) {
@@ -379,7 +380,7 @@ bool has_fast_matmul(int32_t type) {
 }
 
 void mul_mat(const bitnet_tensor& dst) {
-  Job j{&dst, dst.src[0], dst.src[1], 0, 0, 0, {}, {}, 0};
+  Job j{&dst, dst.src[0], dst.src[1], 0, 0, nullptr, {}, {}, 0};
   const bitnet_tensor& w = *j.w;
   if (w.type == BITNET_TYPE_I2_S) {
     const size_t row = *sdk::row_bytes(w.type, w.ne[0]);
@@ -394,7 +395,8 @@ void mul_mat(const bitnet_tensor& dst) {
     for (int64_t i2 = 0; i2 < j.x->ne[2]; ++i2) {
       j.i2 = i2;
       j.i3 = i3;
-      j.w_row0 = ((i3 / (j.x->ne[3] / w.ne[3])) * w.ne[2] + i2 / (j.x->ne[2] / w.ne[2])) * w.ne[1];
+      j.w_rows =
+          cpu_generic::row_ptr(w, 0, i2 / (j.x->ne[2] / w.ne[2]), i3 / (j.x->ne[3] / w.ne[3]));
       switch (w.type) {
         case BITNET_TYPE_Q8_0:
         case BITNET_TYPE_Q4_0:

@@ -57,14 +57,22 @@ void rope(const bitnet_tensor& dst) {
   const auto dims = static_cast<int64_t>(dst.op_params[0]);
   const double base = dst.op_params[1];
   const bool neox = int_param(dst, 2) == BITNET_ROPE_NEOX;
+  // Every head of a token turns by the same angles: work them out once per token.
+  const int64_t half = dims / 2, tokens = dst.ne[2];
+  std::vector<double> cos_sin(static_cast<size_t>(2 * half * tokens));
+  for (int64_t t = 0; t < tokens; ++t)
+    for (int64_t i = 0; i < half; ++i) {
+      const double theta = pos[t] * std::pow(base, -2.0 * static_cast<double>(i) / dims);
+      cos_sin[2 * (t * half + i)] = std::cos(theta);
+      cos_sin[2 * (t * half + i) + 1] = std::sin(theta);
+    }
   for_rows(dst, [&](int64_t head, int64_t t, int64_t) {
     const float* in = f32_row(x, head, t);
     float* out = f32_row(dst, head, t);
     std::copy(in, in + dst.ne[0], out);
-    for (int64_t i = 0; i < dims / 2; ++i) {
-      const double theta = pos[t] * std::pow(base, -2.0 * static_cast<double>(i) / dims);
-      const int64_t a = neox ? i : 2 * i, b = neox ? i + dims / 2 : 2 * i + 1;
-      const double c = std::cos(theta), s = std::sin(theta);
+    for (int64_t i = 0; i < half; ++i) {
+      const int64_t a = neox ? i : 2 * i, b = neox ? i + half : 2 * i + 1;
+      const double c = cos_sin[2 * (t * half + i)], s = cos_sin[2 * (t * half + i) + 1];
       out[a] = static_cast<float>(in[a] * c - in[b] * s);
       out[b] = static_cast<float>(in[a] * s + in[b] * c);
     }

@@ -16,6 +16,10 @@
 #include <optional>
 #include <string>
 
+#if defined(__linux__)
+#include <sys/mman.h>
+#endif
+
 namespace bitnet::sdk {
 
 class Buffer {
@@ -30,13 +34,20 @@ class Buffer {
   size_t size_;
 };
 
-// A buffer in host RAM, for CPU backends.
+// A buffer in host RAM, for CPU backends. Large buffers (weights, KV caches) sit on 2 MiB
+// boundaries and ask Linux for transparent huge pages: streaming a gigabyte of weights per
+// token through 4 KiB pages costs a TLB miss every 64 cache lines.
 class HostBuffer final : public Buffer {
  public:
   HostBuffer(size_t size, size_t alignment) : Buffer(size) {
+    constexpr size_t kHuge = size_t{2} << 20;
+    if (size >= kHuge) alignment = std::max(alignment, kHuge);
     const size_t rounded = (std::max<size_t>(size, 1) + alignment - 1) / alignment * alignment;
     data_ = static_cast<std::byte*>(std::aligned_alloc(alignment, rounded));
     if (!data_) throw std::bad_alloc();
+#if defined(__linux__) && defined(MADV_HUGEPAGE)
+    if (size >= kHuge) madvise(data_, rounded, MADV_HUGEPAGE);
+#endif
   }
   ~HostBuffer() override { std::free(data_); }
   HostBuffer(const HostBuffer&) = delete;
