@@ -18,7 +18,7 @@ class Avx2Backend final : public sdk::Backend {
       out.memory_total = static_cast<uint64_t>(info.totalram) * info.mem_unit;
       out.memory_free = static_cast<uint64_t>(info.freeram + info.bufferram) * info.mem_unit;
     }
-    out.device_name = "host CPU (AVX2)";
+    out.device_name = BITNET_CPU_AVX512 ? "host CPU (AVX-512 VNNI)" : "host CPU (AVX2)";
     out.alignment = kAlignment;
     out.host_memory = 1;
   }
@@ -53,7 +53,7 @@ class Avx2Backend final : public sdk::Backend {
 }  // namespace
 
 std::unique_ptr<sdk::Backend> Factory::create(int device) {
-  if (device != 0) throw sdk::Error(BITNET_STATUS_NOT_FOUND, "cpu-avx2 has only device 0");
+  if (device != 0) throw sdk::Error(BITNET_STATUS_NOT_FOUND, "this CPU backend has only device 0");
   return std::make_unique<Avx2Backend>();
 }
 

@@ -31,11 +31,27 @@ CpuFeatures detect_cpu() {
   return f;
 }
 
+namespace {
+
+void need(std::string& missing, bool have, const char* name) {
+  if (!have) missing += missing.empty() ? name : std::string(", ") + name;
+}
+
+}  // namespace
+
+std::string missing_for_avx512(const CpuFeatures& f) {
+  std::string missing;
+  need(missing, f.avx512f, "AVX-512F");
+  need(missing, f.avx512bw, "AVX-512BW");
+  need(missing, f.avx512vl, "AVX-512VL");
+  need(missing, f.avx512vnni, "AVX-512 VNNI");
+  need(missing, f.os_zmm, "OS support for AVX-512 state (XCR0)");
+  return missing;
+}
+
 std::string missing_for_avx2(const CpuFeatures& f) {
   std::string missing;
-  auto need = [&](bool have, const char* name) {
-    if (!have) missing += missing.empty() ? name : std::string(", ") + name;
-  };
+  auto need = [&](bool have, const char* name) { cpu_avx2::need(missing, have, name); };
   need(f.avx2, "AVX2");
   need(f.fma, "FMA");
   need(f.f16c, "F16C");

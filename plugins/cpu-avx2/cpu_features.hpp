@@ -16,5 +16,7 @@ struct CpuFeatures {
 CpuFeatures detect_cpu();
 // "" when the AVX2 kernels can run, else what is missing.
 std::string missing_for_avx2(const CpuFeatures& f);
+// "" when the AVX-512 VNNI kernels can run too, else what is missing.
+std::string missing_for_avx512(const CpuFeatures& f);
 
 }  // namespace bitnet::cpu_avx2

@@ -11,6 +11,9 @@
 
 #include "../cpu-generic/tensor_access.hpp"
 #include "activations.hpp"
+#if BITNET_CPU_AVX512
+#include "i2s_vnni.hpp"
+#endif
 
 #pragma GCC target("avx2,fma,f16c")
 
@@ -320,7 +323,11 @@ void dot_rows(const Job& j, const std::byte* wr, int64_t n0, float* out) {
     case BITNET_TYPE_Q6_K:
       return dot_q6_k<R>(wr, k, j.blocks, n0, out);
     case BITNET_TYPE_I2_S:
+#if BITNET_CPU_AVX512
+      return dot_i2_s_vnni(wr, k, j.i2s_scale, j.rows, n0, R, out);
+#else
       return dot_i2_s<R>(wr, k, j.i2s_scale, j.rows, n0, out);
+#endif
     case BITNET_TYPE_TQ2_0:
       return dot_tq2_0<R>(wr, k, j.rows, n0, out);
     default: {
@@ -337,7 +344,8 @@ void dot_rows(const Job& j, const std::byte* wr, int64_t n0, float* out) {
 void run_rows(const Job& j, int64_t m_begin, int64_t m_end) {
   const int64_t n_count = j.x->ne[1];
   float out[kMaxRows];
-  for (int64_t m = m_begin; m < m_end; ++m) {
+  int64_t m = m_begin;
+  for (; m < m_end; ++m) {
     const std::byte* wr = j.w_rows + m * static_cast<int64_t>(j.w->nb[1]);
     for (int64_t n = 0; n < n_count; n += kMaxRows) {
       const int64_t r = std::min<int64_t>(kMaxRows, n_count - n);
@@ -407,6 +415,9 @@ void mul_mat(const bitnet_tensor& dst) {
         case BITNET_TYPE_I2_S:
         case BITNET_TYPE_TQ2_0:
           quantize_rows(*j.x, i2, i3, j.rows);
+#if BITNET_CPU_AVX512
+          if (w.type == BITNET_TYPE_I2_S) pair_blocks(j.rows);
+#endif
           break;
       }
       sdk::plugin_host().parallel_for(0, m_count, grain, [&](size_t b, size_t e) {

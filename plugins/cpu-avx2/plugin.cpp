@@ -9,10 +9,29 @@
 
 namespace {
 
+// The same sources build two plugins: cpu-avx2, and cpu-avx512 whose ternary kernels use
+// AVX-512 VNNI and which outranks it where the CPU has that.
+#if BITNET_CPU_AVX512
+constexpr const char* kName = "cpu-avx512";
+constexpr const char* kDescription =
+    "x86-64 CPU backend: AVX2/FMA kernels, AVX-512 VNNI ternary matmuls";
+#else
+constexpr const char* kName = "cpu-avx2";
+constexpr const char* kDescription = "x86-64 CPU backend: AVX2/FMA kernels, int8 ternary matmuls";
+#endif
+
 bitnet::sdk::Score score() {
-  const std::string missing = bitnet::cpu_avx2::missing_for_avx2(bitnet::cpu_avx2::detect_cpu());
+  const bitnet::cpu_avx2::CpuFeatures f = bitnet::cpu_avx2::detect_cpu();
+  std::string missing = bitnet::cpu_avx2::missing_for_avx2(f);
+#if BITNET_CPU_AVX512
+  const std::string more = bitnet::cpu_avx2::missing_for_avx512(f);
+  if (!more.empty()) missing += (missing.empty() ? "" : ", ") + more;
+  if (!missing.empty()) return {0, "this CPU lacks " + missing};
+  return {20, "AVX-512 F/BW/VL/VNNI available"};
+#else
   if (!missing.empty()) return {0, "this CPU lacks " + missing};
   return {10, "AVX2, FMA and F16C available"};
+#endif
 }
 
 const void* init(const bitnet::sdk::Host&) {
@@ -20,8 +39,7 @@ const void* init(const bitnet::sdk::Host&) {
 }
 
 constexpr bitnet::sdk::PluginDefinition kPlugin{
-    bitnet::sdk::make_info("cpu-avx2", BITNET_PLUGIN_VERSION, BITNET_PLUGIN_KIND_BACKEND,
-                           "x86-64 CPU backend: AVX2/FMA kernels, int8 ternary matmuls"),
+    bitnet::sdk::make_info(kName, BITNET_PLUGIN_VERSION, BITNET_PLUGIN_KIND_BACKEND, kDescription),
     &score, &init};
 
 }  // namespace
