@@ -24,7 +24,7 @@ int run_chat(const Args& args) {
           .c_str());
   add_sampling_options(options);
   po::variables_map vm;
-  if (!parse(args, "--model M.gguf [--system TEXT] [options]", options, vm)) return kExitOk;
+  if (!parse(args, "[--model M.gguf] [--system TEXT] [options]", options, vm)) return kExitOk;
   const generate::GenerateOptions gen = generation_options(vm);
   Result<LoadedModel> loaded = load_model(vm);
   if (!loaded) {

@@ -3,7 +3,10 @@
 #include <bitnet/runtime/thread_pool.hpp>
 #include <bitnet/runtime/tokenizer_source/chain.hpp>
 
+#include <boost/dll/runtime_symbol_info.hpp>
+
 #include <cstdlib>
+#include <filesystem>
 #include <random>
 
 #include "../command.hpp"
@@ -18,7 +21,9 @@ bool env_flag(const char* name) {
 }
 
 void add_model_options(po::options_description& options) {
-  options.add_options()("model,m", po::value<std::string>(), "the GGUF model to run")(
+  options.add_options()("model,m", po::value<std::string>(),
+                        "the GGUF model to run (default: $BITNET_MODEL, else the bundled "
+                        "bitnet-b1.58-tiny-brown)")(
       "tokenizer", po::value<std::string>(),
       "a tokenizer.json (or folder holding one) instead of the one discovery finds")(
       "backend", po::value<std::string>(),
@@ -71,8 +76,17 @@ generate::GenerateOptions generation_options(const po::variables_map& vm) {
   return o;
 }
 
+std::string default_model() {
+  if (const char* env = std::getenv("BITNET_MODEL"); env && *env) return env;
+  // Installed and build trees alike: <prefix>/bin/bitnet and
+  // <prefix>/share/bitnet/models/ (the build copies models/ there).
+  const std::filesystem::path bundled = boost::dll::program_location().parent_path().parent_path() /
+                                        "share/bitnet/models" / kBundledModel;
+  std::error_code ec;
+  return std::filesystem::is_regular_file(bundled, ec) ? bundled.string() : std::string();
+}
+
 Result<LoadedModel> load_model(const po::variables_map& vm) {
-  if (!vm.count("model")) throw UsageError("no model given", "add --model FILE.gguf");
   LoadedModel out;
   if (vm.count("threads")) {
     const int n = vm["threads"].as<int>();
@@ -90,7 +104,11 @@ Result<LoadedModel> load_model(const po::variables_map& vm) {
   const int64_t batch = vm["batch"].as<int64_t>();
   if (batch < 1) throw UsageError("--batch must be at least 1");
 
-  const std::string path = vm["model"].as<std::string>();
+  const std::string path = vm.count("model") ? vm["model"].as<std::string>() : default_model();
+  if (path.empty())
+    throw UsageError("no model given and no bundled model found beside this bitnet",
+                     "add --model FILE.gguf or set BITNET_MODEL");
+  out.path = path;
   const plugins::PluginHost host = plugins::PluginHost::scan();
   Result<std::unique_ptr<model::Model>> m = model::Model::load(path, host, mo);
   if (!m) return m.error();

@@ -25,7 +25,15 @@ void add_sampling_options(boost::program_options::options_description& options);
 // BITNET_DETERMINISTIC=1, else a random one. Throws UsageError for values out of range.
 generate::GenerateOptions generation_options(const boost::program_options::variables_map& vm);
 
+// The model `run` and `chat` use without --model: trained on the Brown corpus by
+// tools/train-tiny, shipped in models/.
+inline constexpr const char* kBundledModel = "bitnet-b1.58-tiny-brown.gguf";
+
+// $BITNET_MODEL, else the bundled model beside this executable; "" when neither exists.
+std::string default_model();
+
 struct LoadedModel {
+  std::string path;
   std::unique_ptr<model::Model> model;
   std::unique_ptr<model::Session> session;
   std::unique_ptr<tok::Tokenizer> tokenizer;

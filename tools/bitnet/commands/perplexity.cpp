@@ -65,7 +65,7 @@ int run_perplexity(const Args& args) {
   }
   if (vm.count("json")) {
     const double scored_tokens = static_cast<double>(r->chunks * r->n_ctx);
-    json::object o{{"model", vm["model"].as<std::string>()},
+    json::object o{{"model", loaded->path},
                    {"file", path},
                    {"backend", loaded->model->backend_name()},
                    {"threads", loaded->threads},

@@ -21,7 +21,7 @@ int run_run(const Args& args) {
       "json", "after the text, print one JSON line: ids, text, timings");
   add_sampling_options(options);
   po::variables_map vm;
-  if (!parse(args, "--model M.gguf --prompt TEXT [options]", options, vm)) return kExitOk;
+  if (!parse(args, "[--model M.gguf] --prompt TEXT [options]", options, vm)) return kExitOk;
   if (!vm.count("prompt")) throw UsageError("no prompt given", "add --prompt TEXT");
   const generate::GenerateOptions gen = generation_options(vm);
   Result<LoadedModel> loaded = load_model(vm);
@@ -45,7 +45,7 @@ int run_run(const Args& args) {
             loaded->model->backend_name(), ", ", loaded->threads, " threads)");
   if (vm.count("json")) {
     const generate::SamplingParams& s = gen.sampling;
-    json::object o{{"model", vm["model"].as<std::string>()},
+    json::object o{{"model", loaded->path},
                    {"architecture", std::string(loaded->model->arch().name)},
                    {"backend", loaded->model->backend_name()},
                    {"threads", loaded->threads},
