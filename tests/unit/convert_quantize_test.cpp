@@ -73,6 +73,29 @@ BOOST_AUTO_TEST_CASE(tq2_0_layout) {
   }
 }
 
+// ggml's Q4_0: the signed extreme of each block maps to nibble 0 (value -8 d), every value
+// lands within half a step, and nibbles 0..15 of a block's bytes are elements 0..15 (low) and
+// 16..31 (high).
+BOOST_AUTO_TEST_CASE(q4_0_within_half_a_step) {
+  std::mt19937 rng(5);
+  std::normal_distribution<float> n(0, 1);
+  std::vector<float> v(96);
+  for (float& x : v)
+    x = n(rng);
+  auto r = encode_tensor(v, 96, BITNET_TYPE_Q4_0);
+  BOOST_REQUIRE(r);
+  BOOST_REQUIRE_EQUAL(r->size(), 3u * 18);
+  for (size_t b = 0; b < 3; ++b) {
+    const float d = bitnet::sdk::fp16_to_f32(at<uint16_t>(*r, b * 18));
+    for (size_t i = 0; i < 32; ++i) {
+      const uint8_t byte = at<uint8_t>(*r, b * 18 + 2 + i % 16);
+      const int q = (i < 16 ? byte & 15 : byte >> 4) - 8;
+      BOOST_TEST(std::fabs(d * q - v[b * 32 + i]) <= std::fabs(d) * 0.51f + 1e-3f,
+                 "block " << b << " element " << i);
+    }
+  }
+}
+
 BOOST_AUTO_TEST_CASE(q8_0_within_half_a_step) {
   std::mt19937 rng(3);
   std::normal_distribution<float> n(0, 1);

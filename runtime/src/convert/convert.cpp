@@ -72,11 +72,9 @@ int32_t target_type(TensorRole role, int32_t weights) {
 
 // Weight types that can be written, with llama.cpp's general.file_type for each (LLAMA_FTYPE_*;
 // 40 is bitnet.cpp's MOSTLY_I2_S).
-constexpr std::pair<int32_t, uint64_t> kFileTypes[] = {{BITNET_TYPE_F32, 0},
-                                                       {BITNET_TYPE_F16, 1},
-                                                       {BITNET_TYPE_Q8_0, 7},
-                                                       {BITNET_TYPE_TQ2_0, 37},
-                                                       {BITNET_TYPE_I2_S, 40}};
+constexpr std::pair<int32_t, uint64_t> kFileTypes[] = {
+    {BITNET_TYPE_F32, 0},  {BITNET_TYPE_F16, 1},    {BITNET_TYPE_Q8_0, 7},
+    {BITNET_TYPE_Q4_0, 2}, {BITNET_TYPE_TQ2_0, 37}, {BITNET_TYPE_I2_S, 40}};
 
 std::optional<uint64_t> file_type(int32_t weights) {
   for (const auto& [t, f] : kFileTypes)
@@ -148,7 +146,7 @@ Result<ConvertReport> convert(const ConvertOptions& o) {
   const int32_t wt = o.weight_type;
   if (!file_type(wt))
     return bad("weights of type " + std::string(sdk::type_name(wt)) +
-               " cannot be written; F32, F16, Q8_0, I2_S and TQ2_0 can");
+               " cannot be written; F32, F16, Q8_0, Q4_0, I2_S and TQ2_0 can");
   Result<HfConfig> cfg = read_hf_config(o.input / "config.json", o.arch);
   if (!cfg) return cfg.error();
   const HfConfig& c = *cfg;
@@ -230,7 +228,7 @@ Result<ConvertReport> convert(const ConvertOptions& o) {
       else if (type == BITNET_TYPE_I2_S || type == BITNET_TYPE_TQ2_0)
         msg += bitnet ? "; add --quantize-ternary to ternarise a BitNet checkpoint's latent "
                         "weights as it was trained"
-                      : "; choose --type f16 or q8_0 for weights that are not ternary";
+                      : "; choose --type f16, q8_0 or q4_0 for weights that are not ternary";
       return bad(msg);
     }
     if (Result<> r = w.add_tensor(j.spec.name, type, j.spec.ne, std::move(*bytes)); !r)

@@ -51,6 +51,24 @@ void encode_q8_0(std::span<const float> v, std::vector<std::byte>& out) {
   }
 }
 
+// ggml's quantize_row_q4_0_ref: d = the block's signed extreme / -8, so that value maps to
+// nibble 0; nibbles are x / d + 8 rounded (by +8.5 and truncation), at most 15. Low nibbles
+// hold elements 0..15, high nibbles 16..31.
+void encode_q4_0(std::span<const float> v, std::vector<std::byte>& out) {
+  for (size_t b = 0; b < v.size(); b += 32) {
+    float extreme = 0;
+    for (size_t i = b; i < b + 32; ++i)
+      if (std::fabs(v[i]) > std::fabs(extreme)) extreme = v[i];
+    const float d = extreme / -8, id = d ? 1 / d : 0;
+    put(out, sdk::f32_to_fp16(d));
+    auto nibble = [&](float x) {
+      return static_cast<uint8_t>(std::min(15, static_cast<int>(x * id + 8.5f)));
+    };
+    for (size_t j = 0; j < 16; ++j)
+      put(out, static_cast<uint8_t>(nibble(v[b + j]) | nibble(v[b + j + 16]) << 4));
+  }
+}
+
 Result<> encode_i2_s(std::span<const float> v, std::vector<std::byte>& out) {
   Result<float> s = ternary_scale(v, 0, "per tensor (I2_S has one)");
   if (!s) return s.error();
@@ -82,10 +100,10 @@ Result<> encode_tq2_0(std::span<const float> v, std::vector<std::byte>& out) {
 }  // namespace
 
 Result<std::vector<std::byte>> encode_tensor(std::span<const float> v, int64_t row, int32_t type) {
-  const int64_t block = type == BITNET_TYPE_Q8_0    ? 32
-                        : type == BITNET_TYPE_I2_S  ? 128
-                        : type == BITNET_TYPE_TQ2_0 ? 256
-                                                    : 1;
+  const int64_t block = type == BITNET_TYPE_Q8_0 || type == BITNET_TYPE_Q4_0 ? 32
+                        : type == BITNET_TYPE_I2_S                           ? 128
+                        : type == BITNET_TYPE_TQ2_0                          ? 256
+                                                                             : 1;
   if (row < 1 || row % block != 0)
     return make_error(BITNET_STATUS_UNSUPPORTED, "rows of " + std::to_string(row) +
                                                      " elements are not a whole number of " +
@@ -109,6 +127,9 @@ Result<std::vector<std::byte>> encode_tensor(std::span<const float> v, int64_t r
       return out;
     case BITNET_TYPE_Q8_0:
       encode_q8_0(v, out);
+      return out;
+    case BITNET_TYPE_Q4_0:
+      encode_q4_0(v, out);
       return out;
     case BITNET_TYPE_I2_S:
       if (Result<> r = encode_i2_s(v, out); !r) return r.error();

@@ -21,7 +21,8 @@ int run_convert(const Args& args) {
                         "index and shards), tokenizer.json")("out,o", po::value<std::string>(),
                                                              "the GGUF file to write")(
       "type", po::value<std::string>()->default_value("f16"),
-      "attention and feed-forward weights: f16, f32, q8_0, i2_s or tq2_0 (the ternary types need "
+      "attention and feed-forward weights: f16, f32, q8_0, q4_0, i2_s or tq2_0 (the ternary types "
+      "need "
       "ternary weights; norms and biases stay F32, the embedding F16 unless f32)")(
       "arch", po::value<std::string>(),
       "the runtime architecture (llama, bitnet-b1.58, qwen2, phi3) when config.json's "
@@ -33,11 +34,9 @@ int run_convert(const Args& args) {
   if (!parse(args, "--input DIR --out FILE.gguf [--type T] [options]", options, vm)) return kExitOk;
   if (!vm.count("input")) throw UsageError("no checkpoint given", "add --input DIR");
   if (!vm.count("out")) throw UsageError("no output given", "add --out FILE.gguf");
-  static constexpr std::pair<std::string_view, int32_t> kTypes[] = {{"f16", BITNET_TYPE_F16},
-                                                                    {"f32", BITNET_TYPE_F32},
-                                                                    {"q8_0", BITNET_TYPE_Q8_0},
-                                                                    {"i2_s", BITNET_TYPE_I2_S},
-                                                                    {"tq2_0", BITNET_TYPE_TQ2_0}};
+  static constexpr std::pair<std::string_view, int32_t> kTypes[] = {
+      {"f16", BITNET_TYPE_F16},   {"f32", BITNET_TYPE_F32},   {"q8_0", BITNET_TYPE_Q8_0},
+      {"q4_0", BITNET_TYPE_Q4_0}, {"i2_s", BITNET_TYPE_I2_S}, {"tq2_0", BITNET_TYPE_TQ2_0}};
   convert::ConvertOptions o;
   o.input = vm["input"].as<std::string>();
   o.output = vm["out"].as<std::string>();
@@ -45,7 +44,7 @@ int run_convert(const Args& args) {
   const auto* known = std::find_if(std::begin(kTypes), std::end(kTypes),
                                    [&](const auto& t) { return t.first == type; });
   if (known == std::end(kTypes))
-    throw UsageError("--type " + type + " is not known", "use f16, f32, q8_0, i2_s or tq2_0");
+    throw UsageError("--type " + type + " is not known", "use f16, f32, q8_0, q4_0, i2_s or tq2_0");
   o.weight_type = known->second;
   if (vm.count("arch")) o.arch = vm["arch"].as<std::string>();
   o.quantize_ternary = vm.count("quantize-ternary") > 0;

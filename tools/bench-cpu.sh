@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# The CPU benchmark of the cpu-avx2 issue: the machine's read bandwidth, then prefill (pp128)
+# and decode (tg32) at 1 and 2 threads for random-weight models of real shapes: BitNet b1.58
+# 2B4T in I2_S with an F16 embedding (as Microsoft ships it), the same shape in TQ2_0 (as a
+# `llama` file, which llama.cpp also loads), and a 1B LLaMA shape in Q4_0 and Q8_0. With
+# LLAMA_BENCH=path/to/llama-bench, llama.cpp runs the same files in the same session.
+#
+# usage: tools/bench-cpu.sh [MODEL_DIR] [REPEATS]   (models are generated once, ~4 GB)
+set -euo pipefail
+here="$(cd "$(dirname "$0")/.." && pwd)"
+bin="${BITNET_BIN:-$here/build/bin}"
+dir="${1:-$here/build/bench-models}"
+repeats="${2:-3}"
+mkdir -p "$dir"
+
+gen() {  # name, then bitnet-random-model arguments
+  local out="$dir/$1.gguf"
+  shift
+  [ -f "$out" ] || "$bin/bitnet-random-model" "$@" --out "$out" >/dev/null
+}
+shape_2b4t=(--embd 2560 --layers 30 --heads 20 --kv-heads 5 --ff 6912 --vocab 128256 --ctx 4096)
+shape_1b=(--embd 2048 --layers 16 --heads 32 --kv-heads 8 --ff 8192 --ctx 4096)
+gen 2b4t-i2_s --arch bitnet-b1.58 --weights I2_S --embedding F16 "${shape_2b4t[@]}"
+gen 2b4t-tq2_0 --arch llama --weights TQ2_0 --embedding F16 "${shape_2b4t[@]}"
+gen 1b-q4_0 --arch llama --weights Q4_0 --embedding Q4_0 "${shape_1b[@]}"
+gen 1b-q8_0 --arch llama --weights Q8_0 --embedding Q8_0 "${shape_1b[@]}"
+
+for t in 1 2; do "$bin/bitnet-bandwidth" --threads "$t"; done
+echo
+echo "| model | threads | bitnet pp128 | bitnet tg32 | GB read/token | tg32 GB/s | llama.cpp pp128 | llama.cpp tg32 |"
+echo "|---|---|---|---|---|---|---|---|"
+for m in 2b4t-i2_s 2b4t-tq2_0 1b-q4_0 1b-q8_0; do
+  for t in 1 2; do
+    j=$("$bin/bitnet" bench --model "$dir/$m.gguf" --threads "$t" --repeats "$repeats" --json 2>/dev/null)
+    row=$(python3 -c 'import json,sys; d=json.loads(sys.argv[1]); print("%.1f | %.2f | %.3f | %.1f" % (d["prefill_tokens_per_s"]["median"], d["decode_tokens_per_s"]["median"], d["weight_bytes_per_token"]/1e9, d["decode_read_gb_per_s"]))' "$j")
+    ref="- | -"
+    # llama.cpp does not know Microsoft's bitnet-b1.58 architecture or its I2_S type.
+    if [ -n "${LLAMA_BENCH:-}" ] && [ "$m" != 2b4t-i2_s ]; then
+      ref=$("$LLAMA_BENCH" -m "$dir/$m.gguf" -t "$t" -p 128 -n 32 -r "$repeats" -o json 2>/dev/null |
+        python3 -c 'import json,sys; r={("pp" if x["n_prompt"] else "tg"): x["avg_ts"] for x in json.load(sys.stdin)}; print("%.1f | %.2f" % (r["pp"], r["tg"]))')
+    fi
+    echo "| $m | $t | $row | $ref |"
+  done
+done
