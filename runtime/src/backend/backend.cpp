@@ -48,6 +48,7 @@ Result<Backend> Backend::create(const plugins::PluginRecord& plugin, int32_t dev
   b.api_ = plugin.backend;
   b.backend_ = a.backend;
   b.name_ = plugin.name;
+  b.version_ = plugin.version;
   return b;
 }
 
@@ -57,6 +58,7 @@ Backend& Backend::operator=(Backend&& o) noexcept {
     api_ = std::exchange(o.api_, nullptr);
     backend_ = std::exchange(o.backend_, nullptr);
     name_ = std::move(o.name_);
+    version_ = std::move(o.version_);
   }
   return *this;
 }
@@ -97,6 +99,13 @@ Result<> Backend::synchronize() {
   if (!BITNET_HAS_ENTRY(api_, bitnet_backend_api, synchronize)) return {};
   if (bitnet_status* s = api_->synchronize(backend_))
     return take_status(*api_, s, "backend '" + name_ + "': synchronize failed");
+  return {};
+}
+
+Result<> Backend::download(bitnet_buffer* buffer, size_t offset, void* data, size_t n) const {
+  bitnet_buffer_download_args a{sizeof(a), buffer, offset, data, n};
+  if (bitnet_status* s = api_->buffer_download(&a))
+    return take_status(*api_, s, "backend '" + name_ + "': download failed");
   return {};
 }
 

@@ -72,8 +72,16 @@ Result<> Session::run_batch(std::span<const int32_t> tokens, bool all_logits,
     return r.error();
   if (Result<> r = scratch_.upload(step.positions->offset, positions.data(), ids_bytes); !r)
     return r.error();
-  if (Result<> r = m.backend().compute(step.graph.nodes()); !r) return r.error();
-  if (Result<> r = m.backend().synchronize(); !r) return r.error();
+  if (observer_) {
+    for (const bitnet_tensor* node : step.graph.nodes()) {
+      if (Result<> r = m.backend().compute({&node, 1}); !r) return r.error();
+      if (Result<> r = m.backend().synchronize(); !r) return r.error();
+      if (Result<> r = observer_(*node, {n_past_, n}); !r) return r.error();
+    }
+  } else {
+    if (Result<> r = m.backend().compute(step.graph.nodes()); !r) return r.error();
+    if (Result<> r = m.backend().synchronize(); !r) return r.error();
+  }
   const size_t count = static_cast<size_t>(step.logits->ne[0] * step.logits->ne[1]);
   const size_t old = out.size();
   out.resize(old + count);

@@ -50,17 +50,21 @@ class Backend {
   ~Backend();
 
   const std::string& plugin_name() const { return name_; }
+  const std::string& plugin_version() const { return version_; }
   Result<BackendProps> props() const;
   bool supports(const bitnet_tensor& node) const;
   Result<BackendBuffer> alloc(size_t size);
   Result<> compute(std::span<const bitnet_tensor* const> nodes);
   Result<> synchronize();
+  // Reads any buffer of this backend, e.g. the one a graph node wrote (tracing, diagnostics).
+  Result<> download(bitnet_buffer* buffer, size_t offset, void* data, size_t n) const;
 
  private:
   Backend() = default;
   const bitnet_backend_api* api_ = nullptr;
   bitnet_backend* backend_ = nullptr;
   std::string name_;
+  std::string version_;
 };
 
 }  // namespace bitnet

@@ -8,10 +8,18 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <functional>
 #include <span>
 #include <vector>
 
 namespace bitnet::model {
+
+// The tokens one step computes: n_tokens of them from position n_past.
+struct StepSpan {
+  int64_t n_past = 0;
+  int64_t n_tokens = 0;
+};
+using NodeObserver = std::function<Result<>(const bitnet_tensor& node, StepSpan step)>;
 
 class Session {
  public:
@@ -31,6 +39,10 @@ class Session {
   // Bytes of the KV cache and of the largest scratch buffer used so far.
   size_t kv_bytes() const { return kv_.bytes(); }
   size_t scratch_bytes() const { return scratch_.size(); }
+  // With an observer, each step runs its nodes one at a time and calls it after each, while the
+  // node's output is still in memory the planner will hand to later nodes: slower, for tracing
+  // and diagnostics. An error from it ends the step. An empty function turns it off.
+  void observe(NodeObserver observer) { observer_ = std::move(observer); }
 
  private:
   Session(Model& model, KvCache kv, int64_t n_batch)
@@ -43,6 +55,7 @@ class Session {
   int64_t n_batch_;
   int64_t n_past_ = 0;
   size_t alignment_ = 64;
+  NodeObserver observer_;
 };
 
 }  // namespace bitnet::model
