@@ -147,7 +147,9 @@ BOOST_AUTO_TEST_CASE(refusals_name_the_element) {
              std::string::npos);
   BOOST_TEST(error_of(std::vector<float>(128), 128, BITNET_TYPE_TQ2_0).find("256-element TQ2_0") !=
              std::string::npos);
-  BOOST_TEST(error_of(std::vector<float>(4), 4, BITNET_TYPE_Q4_0).find("cannot write") !=
+  BOOST_TEST(error_of(std::vector<float>(4), 4, BITNET_TYPE_Q4_0).find("32-element Q4_0") !=
+             std::string::npos);
+  BOOST_TEST(error_of(std::vector<float>(32), 32, BITNET_TYPE_Q5_0).find("cannot write") !=
              std::string::npos);
 }
 
