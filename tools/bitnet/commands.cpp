@@ -8,12 +8,16 @@ int run_bench(const Args& args);
 int run_chat(const Args& args);
 int run_compat_check(const Args& args);
 int run_convert(const Args& args);
+int run_crossval(const Args& args);
 int run_inspect(const Args& args);
 int run_perplexity(const Args& args);
 int run_plugins(const Args& args);
 int run_run(const Args& args);
+int run_serve(const Args& args);
 int run_tokenize(const Args& args);
 int run_tokenizer(const Args& args);
+int run_trace(const Args& args);
+int run_verify(const Args& args);
 
 std::span<const Command> commands() {
   static constexpr Command kCommands[] = {
@@ -25,16 +29,26 @@ std::span<const Command> commands() {
        &run_compat_check},
       {"convert", "a HF checkpoint folder (config.json, safetensors, tokenizer.json) to GGUF",
        &run_convert},
+      {"crossval",
+       "the same tokens teacher-forced on several backends (or against a logits file), compared "
+       "position by position and op by op",
+       &run_crossval},
       {"inspect", "show a GGUF file's header, metadata, tensors and norm statistics", &run_inspect},
       {"perplexity", "a model's perplexity on a text file, chunked as llama.cpp does",
        &run_perplexity},
       {"plugins", "list the plugins found, their status, scores and capabilities", &run_plugins},
       {"run", "generate a continuation of a prompt: `bitnet run --model M --prompt TEXT`",
        &run_run},
+      {"serve", "an OpenAI-compatible HTTP server: `bitnet serve --model M [--port 8080]`",
+       &run_serve},
       {"tokenize", "text to token ids and pieces with a model's or a tokenizer.json's tokenizer",
        &run_tokenize},
       {"tokenizer", "where a model's tokenizer comes from: `bitnet tokenizer where MODEL`",
        &run_tokenizer},
+      {"trace", "compare two op-output traces: `bitnet trace diff A B`", &run_trace},
+      {"verify",
+       "is the file, the tokenizer or an op to blame for garbage? PASS/WARN/FAIL per check",
+       &run_verify},
   };
   return kCommands;
 }

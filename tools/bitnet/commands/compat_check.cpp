@@ -6,16 +6,12 @@
 #include <bitnet/runtime/model/compat_check.hpp>
 #include <bitnet/runtime/plugins/plugin_host.hpp>
 
-#include <boost/json.hpp>
-
-#include <iostream>
-
 #include "../command.hpp"
+#include "check_report.hpp"
 
 namespace bitnet::cli {
 namespace {
 
-namespace json = boost::json;
 using model::Check;
 using model::Verdict;
 
@@ -33,33 +29,6 @@ std::vector<model::InstalledBackend> installed_backends() {
   return out;
 }
 
-int report(const std::string& file, const std::vector<Check>& checks, bool as_json) {
-  const Verdict result = model::overall(checks);
-  if (as_json) {
-    json::array items;
-    for (const Check& c : checks)
-      items.push_back(json::object{
-          {"check", c.name}, {"verdict", model::verdict_name(c.verdict)}, {"detail", c.detail}});
-    std::cout << json::serialize(json::object{{"file", file},
-                                              {"result", model::verdict_name(result)},
-                                              {"checks", std::move(items)}})
-              << "\n";
-  } else {
-    size_t fails = 0, warns = 0;
-    for (const Check& c : checks) {
-      std::string name = c.name;
-      name.resize(std::max<size_t>(name.size(), 18), ' ');
-      std::cout << model::verdict_name(c.verdict) << "  " << name << " " << c.detail << "\n";
-      fails += c.verdict == Verdict::fail;
-      warns += c.verdict == Verdict::warn;
-    }
-    std::cout << "\n"
-              << file << ": " << model::verdict_name(result) << " (" << fails << " failed, "
-              << warns << " warned, " << checks.size() - fails - warns << " passed)\n";
-  }
-  return result == Verdict::fail ? kExitRuntimeError : kExitOk;
-}
-
 }  // namespace
 
 int run_compat_check(const Args& args) {
@@ -74,14 +43,14 @@ int run_compat_check(const Args& args) {
   const std::string path = vm["model"].as<std::string>();
   const bool as_json = vm.count("json") > 0;
   Result<gguf::Reader> r = gguf::Reader::open(path);
-  if (!r) return report(path, {{"file", Verdict::fail, r.error().message}}, as_json);
+  if (!r) return report_checks(path, {{"file", Verdict::fail, r.error().message}}, as_json);
   std::vector<Check> checks = {{"file", Verdict::pass,
                                 "GGUF v" + std::to_string(r->version()) + ", " +
                                     std::to_string(r->metadata().size()) + " metadata entries, " +
                                     std::to_string(r->tensors().size()) + " tensors"}};
   for (Check& c : model::compat_check(*r, path, installed_backends()))
     checks.push_back(std::move(c));
-  return report(path, checks, as_json);
+  return report_checks(path, checks, as_json);
 }
 
 }  // namespace bitnet::cli

@@ -10,6 +10,7 @@
 #include <random>
 
 #include "../command.hpp"
+#include "trace_options.hpp"
 
 namespace bitnet::cli {
 
@@ -31,6 +32,7 @@ void add_model_options(po::options_description& options) {
       "threads,t", po::value<int>(), "worker threads (default: all cores)")(
       "ctx", po::value<int64_t>(), "context length in tokens (default: the model's)")(
       "batch", po::value<int64_t>()->default_value(512), "prompt tokens evaluated per step");
+  add_trace_options(options);
 }
 
 void add_sampling_options(po::options_description& options) {
@@ -103,6 +105,7 @@ Result<LoadedModel> load_model(const po::variables_map& vm) {
   mo.n_ctx = ctx;
   const int64_t batch = vm["batch"].as<int64_t>();
   if (batch < 1) throw UsageError("--batch must be at least 1");
+  const TraceRequest trace_wanted = trace_request(vm);
 
   const std::string path = vm.count("model") ? vm["model"].as<std::string>() : default_model();
   if (path.empty())
@@ -127,6 +130,10 @@ Result<LoadedModel> load_model(const po::variables_map& vm) {
   Result<model::Session> s = model::Session::create(*out.model, ctx, batch);
   if (!s) return s.error();
   out.session = std::make_unique<model::Session>(std::move(*s));
+  Result<std::unique_ptr<diagnostics::TraceWriter>> trace =
+      start_trace(trace_wanted, *out.model, *out.session);
+  if (!trace) return trace.error();
+  out.trace = std::move(*trace);
   return out;
 }
 

@@ -2,6 +2,7 @@
 // backend and threads; the sampling options and their environment variables; and loading it all.
 #pragma once
 
+#include <bitnet/runtime/diagnostics/trace_file.hpp>
 #include <bitnet/runtime/generate/generator.hpp>
 #include <bitnet/runtime/model/model.hpp>
 #include <bitnet/runtime/model/session.hpp>
@@ -15,7 +16,7 @@
 
 namespace bitnet::cli {
 
-// --model --tokenizer --backend --threads --ctx --batch
+// --model --tokenizer --backend --threads --ctx --batch, and the trace options
 void add_model_options(boost::program_options::options_description& options);
 // --max-tokens --temperature --top-k --top-p --min-p --repeat-penalty --repeat-last-n --seed
 // --greedy --stop
@@ -38,10 +39,11 @@ struct LoadedModel {
   std::unique_ptr<model::Session> session;
   std::unique_ptr<tok::Tokenizer> tokenizer;
   int threads = 0;
+  std::unique_ptr<diagnostics::TraceWriter> trace;  // when --trace or BITNET_TRACE_DIR asked
 };
 
 // Scans plugins, loads the model on the chosen backend, finds its tokenizer through the
-// discovery chain and opens a session of --ctx positions.
+// discovery chain and opens a session of --ctx positions, traced when asked.
 Result<LoadedModel> load_model(const boost::program_options::variables_map& vm);
 
 // True when BITNET_<name> is set to something other than "", "0" or "false".

@@ -1,5 +1,6 @@
 // `bitnet run --model M --prompt P [...]`: one completion of a prompt, streamed to stdout; with
 // --json a JSON record of what ran follows on the last line.
+#include <bitnet/runtime/diagnostics/logits_file.hpp>
 #include <bitnet/runtime/log.hpp>
 
 #include <boost/json.hpp>
@@ -8,17 +9,44 @@
 
 #include "../command.hpp"
 #include "model_setup.hpp"
+#include "receipt.hpp"
 
 namespace bitnet::cli {
 
 namespace json = boost::json;
+
+namespace {
+
+// Teacher-forced logits of the prompt and what followed it, from a fresh start: what another
+// tool computes for the same tokens. Not traced: the trace covers the generation.
+Result<> dump_logits(const std::string& path, LoadedModel& m, const std::vector<int32_t>& prompt,
+                     const std::vector<int32_t>& generated) {
+  diagnostics::LogitsFile f;
+  f.tokens = prompt;
+  f.tokens.insert(f.tokens.end(), generated.begin(), generated.end());
+  f.n_vocab = m.session->n_vocab();
+  f.model = m.path;
+  m.session->observe({});
+  m.session->reset();
+  Result<std::vector<float>> logits = m.session->eval(f.tokens, true);
+  if (!logits) return logits.error();
+  f.logits = std::move(*logits);
+  return diagnostics::write_logits_file(path, f);
+}
+
+}  // namespace
 
 int run_run(const Args& args) {
   namespace po = boost::program_options;
   po::options_description options("options");
   add_model_options(options);
   options.add_options()("prompt,p", po::value<std::string>(), "the text to continue")(
-      "json", "after the text, print one JSON line: ids, text, timings");
+      "json", "after the text, print one JSON line: ids, text, timings")(
+      "receipt", po::value<std::string>(),
+      "write a JSON record of what ran to FILE: model SHA-256, backend and version, settings, "
+      "ids, timings")("dump-logits", po::value<std::string>(),
+                      "write the logits of every position of prompt and continuation to FILE, "
+                      "for `bitnet crossval --reference`");
   add_sampling_options(options);
   po::variables_map vm;
   if (!parse(args, "[--model M.gguf] --prompt TEXT [options]", options, vm)) return kExitOk;
@@ -43,7 +71,13 @@ int run_run(const Args& args) {
   log::info("run", t.prompt_tokens, " prompt tokens at ", t.prompt_tokens_per_s(), " tok/s, ",
             t.generated_tokens, " generated at ", t.generate_tokens_per_s(), " tok/s (",
             loaded->model->backend_name(), ", ", loaded->threads, " threads)");
-  if (vm.count("json")) {
+  if (vm.count("dump-logits"))
+    if (Result<> d = dump_logits(vm["dump-logits"].as<std::string>(), *loaded, ids, r->generated);
+        !d) {
+      std::cerr << "bitnet run: " << d.error().message << "\n";
+      return kExitRuntimeError;
+    }
+  if (vm.count("json") || vm.count("receipt")) {
     const generate::SamplingParams& s = gen.sampling;
     json::object o{{"model", loaded->path},
                    {"architecture", std::string(loaded->model->arch().name)},
@@ -72,7 +106,19 @@ int run_run(const Args& args) {
                     {{"weights_bytes", loaded->model->weights().bytes()},
                      {"kv_cache_bytes", loaded->session->kv_bytes()},
                      {"scratch_bytes", loaded->session->scratch_bytes()}}}};
-    std::cout << json::serialize(o) << "\n";
+    if (vm.count("json")) std::cout << json::serialize(o) << "\n";
+    if (vm.count("receipt")) {
+      json::object details{{"max_tokens", gen.max_tokens}, {"stop", json::value_from(gen.stop)}};
+      for (const char* key :
+           {"prompt_ids", "generated_ids", "text", "stop_reason", "sampling", "timings"})
+        details[key] = o[key];
+      if (Result<> w = write_receipt(vm["receipt"].as<std::string>(), "run", loaded->path,
+                                     *loaded->model, loaded->threads, std::move(details));
+          !w) {
+        std::cerr << "bitnet run: " << w.error().message << "\n";
+        return kExitRuntimeError;
+      }
+    }
   }
   return kExitOk;
 }
