@@ -1,4 +1,5 @@
 #include <bitnet/runtime/generate/generator.hpp>
+#include <bitnet/runtime/generate/stop_matcher.hpp>
 
 #include <algorithm>
 #include <chrono>
@@ -11,44 +12,6 @@ using Clock = std::chrono::steady_clock;
 double ms_since(Clock::time_point t) {
   return std::chrono::duration<double, std::milli>(Clock::now() - t).count();
 }
-
-// Holds back text that could still become a stop string, and finds the first one that does.
-class StopMatcher {
- public:
-  explicit StopMatcher(const std::vector<std::string>& stops) : stops_(stops) {}
-
-  // Adds text; returns what may be emitted now. Sets `stopped` when a stop string appeared.
-  std::string push(std::string_view more, bool& stopped) {
-    pending_ += more;
-    size_t cut = std::string::npos;
-    for (const std::string& s : stops_)
-      if (!s.empty()) cut = std::min(cut, pending_.find(s));
-    if (cut != std::string::npos) {
-      stopped = true;
-      return pending_.substr(0, cut);
-    }
-    const size_t hold = held_suffix();
-    std::string out = pending_.substr(0, pending_.size() - hold);
-    pending_.erase(0, pending_.size() - hold);
-    return out;
-  }
-  std::string rest() { return std::exchange(pending_, {}); }
-
- private:
-  // Length of the longest end of pending_ that begins some stop string.
-  size_t held_suffix() const {
-    size_t best = 0;
-    for (const std::string& s : stops_)
-      for (size_t n = std::min(s.size() - 1, pending_.size()); n > best; --n)
-        if (s.compare(0, n, pending_, pending_.size() - n, n) == 0) {
-          best = n;
-          break;
-        }
-    return best;
-  }
-  const std::vector<std::string>& stops_;
-  std::string pending_;
-};
 
 bool is_end_token(const tok::VocabData& v, int32_t id) {
   return (v.eos && *v.eos == id) || (v.eot && *v.eot == id);
