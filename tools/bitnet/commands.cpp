@@ -9,7 +9,6 @@ int run_chat(const Args& args);
 int run_compat_check(const Args& args);
 int run_convert(const Args& args);
 int run_crossval(const Args& args);
-int run_crossval(const Args& args);
 int run_inspect(const Args& args);
 int run_perplexity(const Args& args);
 int run_plugins(const Args& args);
@@ -17,8 +16,6 @@ int run_run(const Args& args);
 int run_serve(const Args& args);
 int run_tokenize(const Args& args);
 int run_tokenizer(const Args& args);
-int run_trace(const Args& args);
-int run_verify(const Args& args);
 int run_trace(const Args& args);
 int run_verify(const Args& args);
 
@@ -36,10 +33,6 @@ std::span<const Command> commands() {
        "the same tokens teacher-forced on several backends (or against a logits file), compared "
        "position by position and op by op",
        &run_crossval},
-      {"crossval",
-       "the same tokens teacher-forced on several backends (or against a logits file), compared "
-       "position by position and op by op",
-       &run_crossval},
       {"inspect", "show a GGUF file's header, metadata, tensors and norm statistics", &run_inspect},
       {"perplexity", "a model's perplexity on a text file, chunked as llama.cpp does",
        &run_perplexity},
@@ -52,10 +45,6 @@ std::span<const Command> commands() {
        &run_tokenize},
       {"tokenizer", "where a model's tokenizer comes from: `bitnet tokenizer where MODEL`",
        &run_tokenizer},
-      {"trace", "compare two op-output traces: `bitnet trace diff A B`", &run_trace},
-      {"verify",
-       "is the file, the tokenizer or an op to blame for garbage? PASS/WARN/FAIL per check",
-       &run_verify},
       {"trace", "compare two op-output traces: `bitnet trace diff A B`", &run_trace},
       {"verify",
        "is the file, the tokenizer or an op to blame for garbage? PASS/WARN/FAIL per check",
