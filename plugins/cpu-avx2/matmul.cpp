@@ -234,34 +234,41 @@ template <int R>
 void dot_i2_s(const std::byte* w, int64_t k, float scale, const RowActs& a, int64_t n0,
               float* out) {
   // A 16-bit lane gains at most 4 * 2 * 2 * 127 = 2032 per block (codes <= 2, |x| <= 127), so
-  // 16 blocks fit before the sums must widen to 32 bits.
+  // runs of 16 blocks fit before the sums must widen to 32 bits.
   constexpr int64_t kWiden = 16;
-  __m256i acc[R], part[R];
-  for (int r = 0; r < R; ++r)
-    acc[r] = part[r] = _mm256_setzero_si256();
+  __m256i acc[R];
+  const int8_t* x[R];
+  for (int r = 0; r < R; ++r) {
+    acc[r] = _mm256_setzero_si256();
+    x[r] = a.row(n0 + r);
+  }
   const __m256i m3 = _mm256_set1_epi8(3), ones = _mm256_set1_epi16(1);
   const int64_t blocks = k / 128;
-  for (int64_t b = 0; b < blocks; ++b, w += 32) {
-    if (b % 2 == 0) prefetch(w + kPrefetchBytes);
-    const __m256i bytes = load32(w);
-    const __m256i c0 = _mm256_and_si256(_mm256_srli_epi16(bytes, 6), m3);
-    const __m256i c1 = _mm256_and_si256(_mm256_srli_epi16(bytes, 4), m3);
-    const __m256i c2 = _mm256_and_si256(_mm256_srli_epi16(bytes, 2), m3);
-    const __m256i c3 = _mm256_and_si256(bytes, m3);
-    for (int r = 0; r < R; ++r) {
-      // Summed as a tree, so each block adds one step to the accumulator's dependency chain.
-      const int8_t* x = a.row(n0 + r) + 128 * b;
-      const __m256i s01 =
-          _mm256_add_epi16(dot_u8_i16(c0, load32(x)), dot_u8_i16(c1, load32(x + 32)));
-      const __m256i s23 =
-          _mm256_add_epi16(dot_u8_i16(c2, load32(x + 64)), dot_u8_i16(c3, load32(x + 96)));
-      part[r] = _mm256_add_epi16(part[r], _mm256_add_epi16(s01, s23));
-    }
-    if ((b + 1) % kWiden == 0 || b + 1 == blocks)
+  for (int64_t run = 0; run < blocks; run += kWiden) {
+    __m256i part[R];
+    for (int r = 0; r < R; ++r)
+      part[r] = _mm256_setzero_si256();
+    const int64_t end = std::min(blocks, run + kWiden);
+    for (int64_t b = run; b < end; ++b) {
+      const std::byte* wb = w + 32 * b;
+      prefetch(wb + kPrefetchBytes);
+      const __m256i bytes = load32(wb);
+      const __m256i c0 = _mm256_and_si256(_mm256_srli_epi16(bytes, 6), m3);
+      const __m256i c1 = _mm256_and_si256(_mm256_srli_epi16(bytes, 4), m3);
+      const __m256i c2 = _mm256_and_si256(_mm256_srli_epi16(bytes, 2), m3);
+      const __m256i c3 = _mm256_and_si256(bytes, m3);
       for (int r = 0; r < R; ++r) {
-        acc[r] = _mm256_add_epi32(acc[r], _mm256_madd_epi16(part[r], ones));
-        part[r] = _mm256_setzero_si256();
+        // Summed as a tree, so each block adds one step to the accumulator's dependency chain.
+        const int8_t* xb = x[r] + 128 * b;
+        const __m256i s01 =
+            _mm256_add_epi16(dot_u8_i16(c0, load32(xb)), dot_u8_i16(c1, load32(xb + 32)));
+        const __m256i s23 =
+            _mm256_add_epi16(dot_u8_i16(c2, load32(xb + 64)), dot_u8_i16(c3, load32(xb + 96)));
+        part[r] = _mm256_add_epi16(part[r], _mm256_add_epi16(s01, s23));
       }
+    }
+    for (int r = 0; r < R; ++r)
+      acc[r] = _mm256_add_epi32(acc[r], _mm256_madd_epi16(part[r], ones));
   }
   // The same double arithmetic as cpu-generic, so the two agree to the bit.
   for (int r = 0; r < R; ++r) {
