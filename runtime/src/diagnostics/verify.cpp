@@ -103,8 +103,9 @@ Check logits_check(const std::vector<float>& rows, size_t n_vocab) {
 Check repetition_check(const tok::Tokenizer& t, const std::vector<int32_t>& generated) {
   if (generated.size() < kRepeatRun)
     return {"repetition", Verdict::pass,
-            std::to_string(generated.size()) + " tokens generated, fewer than the " +
-                std::to_string(kRepeatRun) + " a loop is judged on"};
+            std::to_string(generated.size()) + (generated.size() == 1 ? " token" : " tokens") +
+                " generated, fewer than the " + std::to_string(kRepeatRun) +
+                " a loop is judged on"};
   size_t run = 1;
   while (run < generated.size() && generated[generated.size() - 1 - run] == generated.back())
     ++run;

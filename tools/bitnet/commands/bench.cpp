@@ -15,6 +15,7 @@
 
 #include "../command.hpp"
 #include "model_setup.hpp"
+#include "receipt.hpp"
 
 namespace bitnet::cli {
 namespace {
@@ -58,7 +59,9 @@ int run_bench(const Args& args) {
       "gen-tokens,n", po::value<int64_t>()->default_value(32), "decoded tokens per run")(
       "repeats,r", po::value<int>()->default_value(3), "measured runs (after one warm-up)")(
       "batch", po::value<int64_t>()->default_value(512), "prompt tokens evaluated per step")(
-      "json", "print one JSON object");
+      "json", "print one JSON object")(
+      "receipt", po::value<std::string>(),
+      "write a JSON record of what ran to FILE: model SHA-256, backend and version, results");
   po::variables_map vm;
   if (!parse(args, "--model M.gguf [options]", options, vm)) return kExitOk;
   if (!vm.count("model")) throw UsageError("no model given", "add --model FILE.gguf");
@@ -117,7 +120,7 @@ int run_bench(const Args& args) {
   const uint64_t bytes = weight_bytes_per_token((*m)->reader());
   const double gbps = static_cast<double>(bytes) * tg.median / 1e9;
   const int threads = thread_pool::max_threads();
-  if (vm.count("json")) {
+  if (vm.count("json") || vm.count("receipt")) {
     json::object o{
         {"model", path},
         {"backend", (*m)->backend_name()},
@@ -129,8 +132,17 @@ int run_bench(const Args& args) {
         {"decode_tokens_per_s", {{"median", tg.median}, {"min", tg.min}, {"max", tg.max}}},
         {"weight_bytes_per_token", bytes},
         {"decode_read_gb_per_s", gbps}};
-    std::cout << json::serialize(o) << "\n";
-    return kExitOk;
+    if (vm.count("receipt"))
+      if (Result<> w =
+              write_receipt(vm["receipt"].as<std::string>(), "bench", path, **m, threads, o);
+          !w) {
+        std::cerr << "bitnet bench: " << w.error().message << "\n";
+        return kExitRuntimeError;
+      }
+    if (vm.count("json")) {
+      std::cout << json::serialize(o) << "\n";
+      return kExitOk;
+    }
   }
   std::printf("model    %s\nbackend  %s, %d threads\n", path.c_str(), (*m)->backend_name().c_str(),
               threads);

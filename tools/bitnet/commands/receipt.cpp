@@ -41,7 +41,7 @@ Result<> write_receipt(const std::string& path, const std::string& command,
                  {"threads", threads},
                  {"deterministic", env_flag("BITNET_DETERMINISTIC")}};
   for (auto& [key, value] : details)
-    r[key] = std::move(value);
+    r.emplace(key, std::move(value));
   std::ofstream out(path, std::ios::trunc);
   out << json::serialize(r) << "\n";
   out.close();

@@ -12,7 +12,7 @@
 namespace bitnet::cli {
 
 // Writes the common part (reading the whole model file once for its SHA-256), then `details`:
-// the command's own part.
+// the command's own part, less any key the common part has.
 Result<> write_receipt(const std::string& path, const std::string& command,
                        const std::string& model_path, model::Model& model, int threads,
                        boost::json::object details);
