@@ -108,7 +108,8 @@ int run_run(const Args& args) {
                      {"scratch_bytes", loaded->session->scratch_bytes()}}}};
     if (vm.count("json")) std::cout << json::serialize(o) << "\n";
     if (vm.count("receipt")) {
-      json::object details{{"max_tokens", gen.max_tokens}, {"stop", json::value_from(gen.stop)}};
+      json::object details{
+          {"prompt", prompt}, {"max_tokens", gen.max_tokens}, {"stop", json::value_from(gen.stop)}};
       for (const char* key :
            {"prompt_ids", "generated_ids", "text", "stop_reason", "sampling", "timings"})
         details[key] = o[key];
