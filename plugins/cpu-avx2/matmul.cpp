@@ -132,15 +132,16 @@ __m256i q4_0_unpack(const std::byte* qs) {
   return _mm256_sub_epi8(q, _mm256_set1_epi8(8));
 }
 
-template <int R>
-void dot_q8_q4(const std::byte* w, int32_t type, int64_t k, const BlockActs& a, int64_t n0,
-               float* out) {
+// The weight type is a template parameter so the block size is a constant and the loop has
+// no branch per block.
+template <int32_t T, int R>
+void dot_q8_q4(const std::byte* w, int64_t k, const BlockActs& a, int64_t n0, float* out) {
   __m256 acc[R];
   for (int r = 0; r < R; ++r)
     acc[r] = _mm256_setzero_ps();
-  const size_t bytes = type == BITNET_TYPE_Q8_0 ? 34 : 18;
+  constexpr size_t bytes = T == BITNET_TYPE_Q8_0 ? 34 : 18;
   for (int64_t b = 0; b < k / 32; ++b, w += bytes) {
-    const __m256i wq = type == BITNET_TYPE_Q8_0 ? load32(w + 2) : q4_0_unpack(w + 2);
+    const __m256i wq = T == BITNET_TYPE_Q8_0 ? load32(w + 2) : q4_0_unpack(w + 2);
     const float dw = fp16(w);
     for (int r = 0; r < R; ++r) {
       const __m256i p = dot_i8(wq, load32(a.row(n0 + r) + 32 * b));
@@ -323,8 +324,9 @@ void dot_rows(const Job& j, const std::byte* wr, int64_t n0, float* out) {
   const int64_t k = j.w->ne[0];
   switch (j.w->type) {
     case BITNET_TYPE_Q8_0:
+      return dot_q8_q4<BITNET_TYPE_Q8_0, R>(wr, k, j.blocks, n0, out);
     case BITNET_TYPE_Q4_0:
-      return dot_q8_q4<R>(wr, j.w->type, k, j.blocks, n0, out);
+      return dot_q8_q4<BITNET_TYPE_Q4_0, R>(wr, k, j.blocks, n0, out);
     case BITNET_TYPE_Q4_K:
       return dot_q4_k<R>(wr, k, j.blocks, n0, out);
     case BITNET_TYPE_Q6_K:
