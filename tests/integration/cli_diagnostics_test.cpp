@@ -415,7 +415,7 @@ BOOST_AUTO_TEST_CASE(crossval_names_a_slightly_wrong_op) {
 
   r = run_cli(cmd + "--cos-tol 1", env);
   BOOST_TEST(r.exit_code == 1, r.out);
-  BOOST_TEST(contains(r.out, "first divergent op: position 0, layer 1 ffn_act"), r.out);
+  BOOST_TEST(contains(r.out, "first op past --op-tol 0.001: position 0, layer 1 ffn_act"), r.out);
   BOOST_TEST(contains(r.out, "FAIL: the logits diverge"), r.out);
 }
 

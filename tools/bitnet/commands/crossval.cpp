@@ -83,12 +83,13 @@ void print_text(const std::vector<dg::Comparison>& results, const std::string& r
     if (c.first_op) {
       const dg::OpDivergence& d = *c.first_op;
       std::printf(
-          "first divergent op: position %lld, %s%s (relative error %.3g, rms %.6g vs %.6g)\n",
-          static_cast<long long>(d.position),
+          "first op past --op-tol %g: position %lld, %s%s (relative error %.3g, rms %.6g vs "
+          "%.6g)\n",
+          o.op_tolerance, static_cast<long long>(d.position),
           d.layer ? ("layer " + std::to_string(*d.layer) + " ").c_str() : "", d.op.c_str(), d.error,
           d.rms_reference, d.rms_other);
     } else if (ops_compared) {
-      std::printf("first divergent op: none beyond a relative error of %g\n", o.op_tolerance);
+      std::printf("first op past --op-tol %g: none\n", o.op_tolerance);
     }
   }
 }
@@ -258,8 +259,9 @@ int run_crossval(const Args& args) {
                                               {"comparisons", std::move(comparisons)}})
               << "\n";
   } else {
-    std::printf("model %s: %zu tokens (%zu from the prompt), teacher-forced\n", path.c_str(),
-                tokens.size(), reference ? tokens.size() : prompt.size());
+    std::printf("model %s: %zu tokens (%s), teacher-forced\n", path.c_str(), tokens.size(),
+                reference ? ("from " + reference_name).c_str()
+                          : (std::to_string(prompt.size()) + " from the prompt").c_str());
     print_text(*results, reference_name, tokens, tokenizer ? &*tokenizer : nullptr, o, !reference);
     std::printf("\n%s\n", diverged ? "FAIL: the logits diverge" : "PASS");
   }
