@@ -13,6 +13,10 @@ class Builder {
       : g_(out.graph), arch_(arch), h_(h), w_(w), kv_(kv), s_(s) {}
 
   void build(StepGraph& out) {
+    if (!s_.batch.empty()) {
+      s_.n_tokens = static_cast<int64_t>(s_.batch.size());
+      s_.all_logits = true;
+    }
     const int64_t t = s_.n_tokens;
     out.token_ids = g_.input(BITNET_TYPE_I32, {t}, "token_ids");
     out.positions = g_.input(BITNET_TYPE_I32, {t}, "positions");
@@ -68,12 +72,61 @@ class Builder {
   }
   // The cache block of one layer (K or V) as [head_dim, kv_heads, rows] from position `from`.
   const bitnet_tensor* cache(size_t block_offset, int64_t from, int64_t rows) {
-    const size_t row = kv_.row_bytes();
-    const bitnet_tensor* block = g_.external(kv_.type(), {h_.head_dim, h_.n_head_kv, kv_.n_ctx()},
-                                             kv_.buffer(), block_offset, node_name("cache"));
+    return cache(kv_, block_offset, from, rows);
+  }
+  const bitnet_tensor* cache(const KvCache& kv, size_t block_offset, int64_t from, int64_t rows) {
+    const size_t row = kv.row_bytes();
+    const bitnet_tensor* block = g_.external(kv.type(), {h_.head_dim, h_.n_head_kv, kv.n_ctx()},
+                                             kv.buffer(), block_offset, node_name("cache"));
     return g_.view(block, {h_.head_dim, h_.n_head_kv, rows},
                    {4, static_cast<size_t>(h_.head_dim) * 4, row, row * rows},
                    static_cast<size_t>(from) * row);
+  }
+
+  float attention_scale() const {
+    return static_cast<float>(1.0 / std::sqrt(static_cast<double>(h_.head_dim)));
+  }
+  // K and V of the new tokens into the cache, then attention over it: [q_dim, tokens].
+  const bitnet_tensor* attention(int64_t l, const bitnet_tensor* q, const bitnet_tensor* k,
+                                 const bitnet_tensor* v) {
+    const int64_t t = s_.n_tokens;
+    g_.op_into(BITNET_OP_CPY, cache(kv_.k_offset(l), s_.n_past, t), {k}, node_name("k_store"));
+    g_.op_into(BITNET_OP_CPY, cache(kv_.v_offset(l), s_.n_past, t), {v}, node_name("v_store"));
+    const int64_t n_kv = s_.n_past + t;
+    const bitnet_tensor* att =
+        g_.op(BITNET_OP_ATTENTION, {h_.head_dim, h_.n_head, t},
+              {q, cache(kv_.k_offset(l), 0, n_kv), cache(kv_.v_offset(l), 0, n_kv), pos_},
+              {attention_scale()}, node_name("attention"));
+    return g_.reshape(att, {h_.n_head * h_.head_dim, t});
+  }
+  // The same per sequence of a batch, each on its own cache; the outputs gathered in
+  // s_.gather, one column per sequence.
+  const bitnet_tensor* batch_attention(int64_t l, const bitnet_tensor* q, const bitnet_tensor* k,
+                                       const bitnet_tensor* v) {
+    const int64_t hd = h_.head_dim, q_dim = h_.n_head * hd, n = s_.n_tokens;
+    const bitnet_tensor* gathered = g_.external(BITNET_TYPE_F32, {hd, h_.n_head, n}, s_.gather,
+                                                s_.gather_offset, node_name("attention"));
+    for (int64_t i = 0; i < n; ++i) {
+      const BatchSeq& seq = s_.batch[static_cast<size_t>(i)];
+      const std::string tag = "." + std::to_string(i);
+      const auto token = [&](const bitnet_tensor* x) {
+        return g_.view(x, {x->ne[0], x->ne[1], 1}, {x->nb[0], x->nb[1], x->nb[2], x->nb[2]},
+                       static_cast<size_t>(i) * x->nb[2]);
+      };
+      g_.op_into(BITNET_OP_CPY, cache(*seq.kv, seq.kv->k_offset(l), seq.n_past, 1), {token(k)},
+                 node_name("k_store") + tag);
+      g_.op_into(BITNET_OP_CPY, cache(*seq.kv, seq.kv->v_offset(l), seq.n_past, 1), {token(v)},
+                 node_name("v_store") + tag);
+      const int64_t n_kv = seq.n_past + 1;
+      const bitnet_tensor* pos = g_.view(pos_, {1}, {4, 4, 4, 4}, static_cast<size_t>(i) * 4);
+      const bitnet_tensor* att = g_.op(
+          BITNET_OP_ATTENTION, {hd, h_.n_head, 1},
+          {token(q), cache(*seq.kv, seq.kv->k_offset(l), 0, n_kv),
+           cache(*seq.kv, seq.kv->v_offset(l), 0, n_kv), pos},
+          {attention_scale()}, node_name("attention") + tag);
+      g_.op_into(BITNET_OP_CPY, token(gathered), {att}, node_name("attention_gather") + tag);
+    }
+    return g_.reshape(gathered, {q_dim, n});
   }
 
   const bitnet_tensor* layer(const bitnet_tensor* x, int64_t l) {
@@ -94,14 +147,7 @@ class Builder {
     }
     q = rope(q, "q_rope");
     k = rope(k, "k_rope");
-    g_.op_into(BITNET_OP_CPY, cache(kv_.k_offset(l), s_.n_past, t), {k}, node_name("k_store"));
-    g_.op_into(BITNET_OP_CPY, cache(kv_.v_offset(l), s_.n_past, t), {v}, node_name("v_store"));
-    const int64_t n_kv = s_.n_past + t;
-    const bitnet_tensor* att = g_.op(
-        BITNET_OP_ATTENTION, {hd, h_.n_head, t},
-        {q, cache(kv_.k_offset(l), 0, n_kv), cache(kv_.v_offset(l), 0, n_kv), pos_},
-        {static_cast<float>(1.0 / std::sqrt(static_cast<double>(hd)))}, node_name("attention"));
-    const bitnet_tensor* a = g_.reshape(att, {q_dim, t});
+    const bitnet_tensor* a = s_.batch.empty() ? attention(l, q, k, v) : batch_attention(l, q, k, v);
     if (arch_.sub_norms) a = norm(a, prefix_ + "attn_sub_norm.weight", node_name("attn_sub_norm"));
     const bitnet_tensor* o = matmul(weight(l, "attn_output.weight"), a, node_name("attn_output"));
     x = g_.op(BITNET_OP_ADD, {h_.n_embd, t}, {x, o}, {}, node_name("attn_residual"));

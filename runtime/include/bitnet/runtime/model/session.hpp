@@ -45,6 +45,7 @@ class Session {
   void observe(NodeObserver observer) { observer_ = std::move(observer); }
 
  private:
+  friend class BatchDecoder;  // steps several sessions in one graph (batch_decoder.hpp)
   Session(Model& model, KvCache kv, int64_t n_batch)
       : model_(&model), kv_(std::move(kv)), n_batch_(n_batch) {}
   Result<> run_batch(std::span<const int32_t> tokens, bool all_logits, std::vector<float>& out);
