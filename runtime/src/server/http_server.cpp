@@ -6,6 +6,7 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
+#include <array>
 #include <atomic>
 #include <deque>
 #include <sstream>
@@ -201,12 +202,30 @@ class Connection final : public Responder, public std::enable_shared_from_this<C
   void on_watch(error_code ec, size_t n) {
     watching_ = false;
     if (closed_) return;
-    if (!ec) {
-      buffer_.commit(n);
-      return responding_ ? watch() : read_request();
-    }
-    if (ec == net::error::operation_aborted && !responding_) return read_request();
+    if (!ec) buffer_.commit(n);
+    if (!ec && responding_) return watch();
+    // The response is complete (and this read was cancelled, or brought pipelined bytes).
+    if ((!ec || ec == net::error::operation_aborted) && !responding_)
+      return closing_ ? drain() : read_request();
     close();  // EOF or reset: the client went away
+  }
+
+  // Closing after a response: stop sending, then read and drop whatever the client still
+  // sends, for up to a second. Closing with unread request bytes would make the kernel reset
+  // the connection, and the client could lose the response (a 413 or 408 above all).
+  void drain() {
+    if (closed_) return;
+    if (!draining_) {
+      draining_ = true;
+      error_code ignored;
+      socket_.shutdown(tcp::socket::shutdown_send, ignored);
+      arm(std::chrono::seconds(1));
+    }
+    socket_.async_read_some(net::buffer(discard_),
+                            [self = shared_from_this()](error_code ec, size_t) {
+                              if (ec) return self->close();
+                              self->drain();
+                            });
   }
 
   void count(unsigned status) { shared_.metrics.count_request(endpoint_, status); }
@@ -263,17 +282,13 @@ class Connection final : public Responder, public std::enable_shared_from_this<C
     response_started_ = false;
     disconnect_ = nullptr;
     --shared_.in_flight;
-    if (!keep_alive_ || shared_.draining) {
-      error_code ignored;
-      socket_.shutdown(tcp::socket::shutdown_send, ignored);
-      return close();
-    }
+    closing_ = !keep_alive_ || shared_.draining;
     if (watching_) {
       error_code ignored;
-      socket_.cancel(ignored);  // on_watch then reads the next request
+      socket_.cancel(ignored);  // on_watch then reads the next request, or drains
       return;
     }
-    read_request();
+    closing_ ? drain() : read_request();
   }
 
   void close() {
@@ -307,7 +322,10 @@ class Connection final : public Responder, public std::enable_shared_from_this<C
   bool last_queued_ = false;
   bool writing_ = false;
   bool watching_ = false;
+  bool closing_ = false;   // the connection ends after this response
+  bool draining_ = false;  // drain() has begun
   bool closed_ = false;
+  std::array<char, 4096> discard_;
 };
 
 }  // namespace

@@ -3,6 +3,7 @@
 #include <boost/json.hpp>
 
 #include <cmath>
+#include <cstdio>
 #include <limits>
 #include <set>
 
@@ -74,6 +75,8 @@ class Fields {
         e = number_in(k, value, 0.01, 100, r_.sampling.repeat_penalty);
       } else if (k == "top_k") {
         e = integer_in(k, value, 0, std::numeric_limits<int32_t>::max(), r_.sampling.top_k);
+      } else if (k == "ignore_eos") {
+        e = boolean(k, value, r_.ignore_eos);
       } else if (k == "stop") {
         e = stop(value);
       } else if (k == "seed") {
@@ -302,8 +305,17 @@ class Fields {
   int32_t top_logprobs_ = 0;
 };
 
+// A token's text; one that is not valid UTF-8 on its own (part of a character) is written
+// "bytes:\\xNN..." as OpenAI writes such tokens, so distinct tokens keep distinct names.
 json::value token_text(std::string_view bytes) {
-  return json::value(tok::utf8_lossy(bytes));
+  if (tok::utf8_lossy(bytes) == bytes) return json::value(json::string(bytes));
+  std::string out = "bytes:";
+  for (unsigned char c : bytes) {
+    char hex[5];
+    std::snprintf(hex, sizeof hex, "\\x%02x", c);
+    out += hex;
+  }
+  return json::value(out);
 }
 
 json::array byte_values(std::string_view bytes) {
@@ -336,7 +348,7 @@ json::value logprobs_json(const ReplyMeta& meta, std::span<const TokenLogprob> l
     token_logprobs.push_back(t.logprob);
     json::object top;
     for (const auto& [bytes, lp] : t.top)
-      top[tok::utf8_lossy(bytes)] = lp;
+      top[token_text(bytes).as_string()] = lp;
     top_logprobs.push_back(std::move(top));
     text_offset.push_back(offset);
     offset += static_cast<int64_t>(t.bytes.size());

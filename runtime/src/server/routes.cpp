@@ -231,6 +231,7 @@ void Routes::generate(Endpoint endpoint, const HttpRequest& request,
   job->options.sampling = r.sampling;
   if (!r.seeded) job->options.sampling.seed = std::random_device{}();
   job->options.stop = std::move(r.stop);
+  job->options.stop_at_end_tokens = !r.ignore_eos;
   job->logprobs = r.logprobs;
   ReplyMeta meta{endpoint, random_id(endpoint == Endpoint::chat ? "chatcmpl-" : "cmpl-"),
                  static_cast<int64_t>(std::time(nullptr)), engine->model_id, r.logprobs >= 0};

@@ -55,6 +55,7 @@ Scheduler::~Scheduler() {
 bool Scheduler::submit(std::shared_ptr<Job> job) {
   {
     std::lock_guard lock(mutex_);
+    purge_cancelled();  // a client that left gives its place in the queue back at once
     if (stopping_ || queue_.size() >= queue_limit_) return false;
     job->submitted = Clock::now();
     queue_.push_back(std::move(job));
@@ -69,6 +70,13 @@ bool Scheduler::idle() const {
   return queue_.empty() && busy_ == 0;
 }
 
+void Scheduler::purge_cancelled() {
+  const size_t before = queue_.size();
+  std::erase_if(queue_, [](const std::shared_ptr<Job>& j) { return j->cancelled.load(); });
+  for (size_t i = queue_.size(); i < before; ++i)
+    metrics_.count_cancelled();
+}
+
 void Scheduler::run() {
   std::vector<Slot> slots(sessions_.size());
   for (size_t i = 0; i < slots.size(); ++i)
@@ -80,10 +88,7 @@ void Scheduler::run() {
   while (true) {
     {
       std::unique_lock lock(mutex_);
-      const size_t before = queue_.size();
-      std::erase_if(queue_, [](const std::shared_ptr<Job>& j) { return j->cancelled.load(); });
-      for (size_t i = queue_.size(); i < before; ++i)
-        metrics_.count_cancelled();
+      purge_cancelled();
       busy_ = busy();
       metrics_.set_queue(static_cast<int64_t>(queue_.size()), static_cast<int64_t>(busy_));
       if (busy_ == 0) wake_.wait(lock, [&] { return stopping_ || !queue_.empty(); });

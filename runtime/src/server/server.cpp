@@ -72,8 +72,20 @@ bool Server::stop_requested() const {
 void Server::attach(LoadedEngine e) {
   const size_t slots = e.slots.size();
   const int64_t n_ctx = e.slots.front()->n_ctx();
+  // Batched decode steps when the backend runs them (and there is more than one slot).
+  std::unique_ptr<Stepper> stepper;
+  const char* stepping = "one slot after another";
+  if (slots > 1 && impl_->options.batch_decode) {
+    if (Result<std::unique_ptr<Stepper>> b = batched_stepper(*e.model); b) {
+      stepper = std::move(*b);
+      stepping = "decode steps batched";
+    } else {
+      log::info("server", "stepping slots one after another: ", b.error().message);
+    }
+  }
+  if (!stepper) stepper = sequential_stepper();
   impl_->scheduler =
-      std::make_unique<Scheduler>(*e.tokenizer, std::move(e.slots), sequential_stepper(),
+      std::make_unique<Scheduler>(*e.tokenizer, std::move(e.slots), std::move(stepper),
                                   impl_->options.queue_limit, e.n_batch, impl_->metrics);
   Engine engine;
   engine.scheduler = impl_->scheduler.get();
@@ -86,7 +98,7 @@ void Server::attach(LoadedEngine e) {
   engine.created = static_cast<int64_t>(std::time(nullptr));
   impl_->routes.attach(std::move(engine));
   log::info("server", "ready: ", e.model_id, " on ", e.model->backend_name(), ", ", slots,
-            " slots of ", n_ctx, " tokens, queue of ", impl_->options.queue_limit);
+            " slots of ", n_ctx, " tokens (", stepping, "), queue of ", impl_->options.queue_limit);
 }
 
 void Server::wait() {

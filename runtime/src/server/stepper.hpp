@@ -27,5 +27,9 @@ class Stepper {
 
 // One Session::eval per item, one after another.
 std::unique_ptr<Stepper> sequential_stepper();
+// Items that decode one token (with logits wanted) go through one model::BatchDecoder graph
+// when there are two or more of them; prompt chunks and a lone decode through Session::eval.
+// An error when the backend cannot run a batched step.
+Result<std::unique_ptr<Stepper>> batched_stepper(model::Model& model);
 
 }  // namespace bitnet::server

@@ -41,6 +41,7 @@ server::ServerOptions server_options(const boost::program_options::variables_map
   o.read_timeout = seconds_option(vm, "read-timeout");
   o.write_timeout = seconds_option(vm, "write-timeout");
   o.shutdown_timeout = seconds_option(vm, "shutdown-timeout");
+  o.batch_decode = !vm.count("no-batch-decode");
   if (vm.count("api-key"))
     o.api_key = vm["api-key"].as<std::string>();
   else if (const char* env = std::getenv("BITNET_API_KEY"))
@@ -71,6 +72,7 @@ int run_serve(const Args& args) {
       "seconds a client may take to accept a piece of the response")(
       "shutdown-timeout", po::value<double>()->default_value(30),
       "seconds SIGTERM waits for requests in flight")(
+      "no-batch-decode", "step the slots one after another instead of in one graph per step")(
       "chat-template", po::value<std::string>(),
       ("the chat format for /v1/chat/completions: " + tok::chat_format_names() +
        "; default: the tokenizer's chat_template, else the architecture's")

@@ -47,6 +47,7 @@ struct GenerationRequest {
   bool stream = false;
   bool include_usage = false;  // stream_options.include_usage
   int logprobs = -1;           // -1: not asked; else how many alternatives per token
+  bool ignore_eos = false;     // extension (as vLLM's): end tokens do not end the text
 };
 
 // Parses and checks a request body. Fields OpenAI defines that would change the result and

@@ -24,6 +24,9 @@ struct ServerOptions {
   // SIGTERM waits this long for in-flight requests before cutting them off.
   std::chrono::milliseconds shutdown_timeout{30'000};
   int http_threads = 2;
+  // Decode steps of the busy slots in one graph when the backend can (false: one slot after
+  // another, for comparison).
+  bool batch_decode = true;
 };
 
 }  // namespace bitnet::server

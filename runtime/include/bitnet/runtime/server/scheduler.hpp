@@ -43,6 +43,7 @@ class Scheduler {
  private:
   struct Slot;
   void run();
+  void purge_cancelled();  // with mutex_ held
   void admit(std::vector<Slot>& slots);
   void round(std::vector<Slot>& slots);
 
