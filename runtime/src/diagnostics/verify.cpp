@@ -267,12 +267,12 @@ Result<ProbeResult> generation_probe(model::Model& m, model::Session& s, const t
   const int64_t positions = s.n_past();
   if (bad)
     out.checks.push_back({"non-finite values", Verdict::fail,
-                          std::to_string(bad->nonfinite) + " of " + std::to_string(bad->count) +
-                              " values are NaN or Inf first at position " +
-                              std::to_string(bad->position) + ", " +
-                              node_label(bad->layer, bad->op) +
-                              "; `bitnet crossval` against another backend shows whether the "
-                              "op or the weights are at fault"});
+                          "the first NaN or Inf is at position " + std::to_string(bad->position) +
+                              ", " + node_label(bad->layer, bad->op) + " (" +
+                              std::to_string(bad->nonfinite) + " of its " +
+                              std::to_string(bad->count) +
+                              " values); `bitnet crossval` against another backend shows whether "
+                              "the op or the weights are at fault"});
   else
     out.checks.push_back({"non-finite values", Verdict::pass,
                           std::to_string(outputs) + " op outputs over " +
