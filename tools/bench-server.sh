@@ -12,7 +12,8 @@ requests=${BITNET_BENCH_REQUESTS:-200}
 soak=${BITNET_BENCH_SOAK:-10000}
 tokens=${BITNET_BENCH_TOKENS:-32}
 work=$(mktemp -d)
-trap 'kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; rm -rf "$work"' EXIT
+pid=
+trap 'if [ -n "$pid" ]; then kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; fi; rm -rf "$work"' EXIT
 
 # A small generated model: BitNet b1.58 with I2_S weights, 256 wide, 4 layers (2.4M
 # parameters), the shape of the server tests' slow model.

@@ -92,6 +92,10 @@ class ServerProcess {
   // Sends `signal` and waits (at most `limit`) for the exit code; -1 when it had to be killed.
   int stop(int signal = SIGTERM, std::chrono::seconds limit = 30s) {
     if (running()) kill(pid_, signal);
+    return wait_exit(limit);
+  }
+  // Waits (at most `limit`) for the exit code without signalling; -1 when it had to be killed.
+  int wait_exit(std::chrono::seconds limit = 30s) {
     const auto deadline = std::chrono::steady_clock::now() + limit;
     while (running() && std::chrono::steady_clock::now() < deadline)
       std::this_thread::sleep_for(10ms);

@@ -448,7 +448,7 @@ BOOST_AUTO_TEST_CASE(sigterm_finishes_requests_in_flight_then_exits_0) {
   BOOST_TEST_REQUIRE(ev.size() >= 2u);
   BOOST_TEST(json::parse(ev[ev.size() - 2]).at("choices").at(0).at("finish_reason").as_string() ==
              "length");
-  BOOST_TEST(s.stop(SIGTERM, 30s) == 0, s.log());
+  BOOST_TEST(s.wait_exit(30s) == 0, s.log());
   BOOST_TEST(s.log().find("all requests answered") != std::string::npos, s.log());
 }
 

@@ -123,10 +123,10 @@ void Routes::handle(const HttpRequest& request, const std::shared_ptr<Responder>
   const std::string_view path = path_of(request.target);
   const std::shared_ptr<const Engine> engine = engine_.load();
   if (path == "/health") {
-    if (request.method != "GET" && request.method != "HEAD")
+    if (request.method != "GET")
       return send_error(*out,
                         api_error(405, "use GET", "invalid_request_error", "method_not_allowed"),
-                        {{"Allow", "GET, HEAD"}});
+                        {{"Allow", "GET"}});
     const char* status = draining_ ? "shutting down" : engine ? "ok" : "loading";
     return out->respond(engine && !draining_ ? 200 : 503, kJson,
                         std::string("{\"status\":\"") + status + "\"}");
