@@ -189,7 +189,7 @@ BOOST_AUTO_TEST_CASE(refusals_name_the_tensor_and_the_remedy) {
           "as I2_S");
   refused(bitnet, "--type i2_s", {}, "add --quantize-ternary");
   refused(random_hf_model({.n_embd = 256, .n_ff = 256}), "--type tq2_0", {},
-          "choose --type f16 or q8_0");
+          "choose --type f16, q8_0 or q4_0");
   refused(llama, "--type tq2_0", {},
           "rows of 64 elements are not a whole number of 256-element TQ2_0 blocks; choose "
           "another --type");
