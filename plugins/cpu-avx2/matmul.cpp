@@ -379,23 +379,6 @@ void run_rows(const Job& j, int64_t m_begin, int64_t m_end) {
 
 }  // namespace
 
-bool has_fast_matmul(int32_t type) {
-  switch (type) {
-    case BITNET_TYPE_F32:
-    case BITNET_TYPE_F16:
-    case BITNET_TYPE_BF16:
-    case BITNET_TYPE_Q8_0:
-    case BITNET_TYPE_Q4_0:
-    case BITNET_TYPE_Q4_K:
-    case BITNET_TYPE_Q6_K:
-    case BITNET_TYPE_I2_S:
-    case BITNET_TYPE_TQ2_0:
-      return true;
-    default:
-      return false;
-  }
-}
-
 void mul_mat(const bitnet_tensor& dst) {
   Job j{&dst, dst.src[0], dst.src[1], 0, 0, nullptr, {}, {}, 0};
   const bitnet_tensor& w = *j.w;

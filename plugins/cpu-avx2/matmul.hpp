@@ -8,8 +8,8 @@
 
 namespace bitnet::cpu_avx2 {
 
-bool has_fast_matmul(int32_t weight_type);
-// Precondition: cpu_generic::check_mul_mat(dst) is "" and has_fast_matmul(src0 type).
+// Every weight type cpu-generic multiplies has a kernel here.
+// Precondition: cpu_generic::check_mul_mat(dst) is "".
 void mul_mat(const bitnet_tensor& dst);
 
 }  // namespace bitnet::cpu_avx2

@@ -12,6 +12,7 @@
 #include <cstdlib>
 #include <string>
 
+#include "host_backend.hpp"
 #include "ops.hpp"
 #include "tensor_access.hpp"
 
@@ -35,47 +36,31 @@ Fault read_fault() {
   return f;
 }
 
-class FaultyBackend final : public bitnet::sdk::Backend {
+class FaultyBackend final : public cg::HostBackend {
  public:
-  explicit FaultyBackend(Fault fault) : fault_(std::move(fault)) {}
+  explicit FaultyBackend(Fault fault)
+      : HostBackend("host CPU (cpu-generic with a fault injected)"), fault_(std::move(fault)) {}
 
-  void props(bitnet_backend_props& out) override {
-    out.device_name = "host CPU (cpu-generic with a fault injected)";
-    out.alignment = 64;
-    out.host_memory = 1;
-  }
-  bool supports(const bitnet_tensor& node) override { return cg::check_op(node).empty(); }
-  std::unique_ptr<bitnet::sdk::Buffer> alloc(size_t size) override {
-    return std::make_unique<bitnet::sdk::HostBuffer>(size, 64);
-  }
-  void compute(const bitnet_tensor* const* nodes, size_t n) override {
-    for (size_t i = 0; i < n; ++i) {
-      const bitnet_tensor& node = *nodes[i];
-      if (std::string why = cg::check_op(node); !why.empty())
-        throw bitnet::sdk::Error(BITNET_STATUS_UNSUPPORTED, why);
-      if (!node.name || fault_.node != node.name) {
-        cg::compute_op(node);
-        continue;
+ protected:
+  void compute_node(const bitnet_tensor& node) override {
+    if (!node.name || fault_.node != node.name) return cg::compute_op(node);
+    if (fault_.kind == "rope-mode" && node.op == BITNET_OP_ROPE) {
+      bitnet_tensor other = node;
+      other.op_params[2] =
+          cg::int_param(node, 2) == BITNET_ROPE_NEOX ? BITNET_ROPE_NORM : BITNET_ROPE_NEOX;
+      return cg::compute_op(other);
+    }
+    cg::compute_op(node);
+    for (int64_t r = 0; r < cg::rows(node); ++r) {
+      int64_t i1, i2, i3;
+      cg::unflatten(node, r, i1, i2, i3);
+      float* row = cg::f32_row(node, i1, i2, i3);
+      if (fault_.kind == "nan") {
+        row[0] = NAN;
+        break;
       }
-      if (fault_.kind == "rope-mode" && node.op == BITNET_OP_ROPE) {
-        bitnet_tensor other = node;
-        other.op_params[2] =
-            cg::int_param(node, 2) == BITNET_ROPE_NEOX ? BITNET_ROPE_NORM : BITNET_ROPE_NEOX;
-        cg::compute_op(other);
-        continue;
-      }
-      cg::compute_op(node);
-      for (int64_t r = 0; r < cg::rows(node); ++r) {
-        int64_t i1, i2, i3;
-        cg::unflatten(node, r, i1, i2, i3);
-        float* row = cg::f32_row(node, i1, i2, i3);
-        if (fault_.kind == "nan") {
-          row[0] = NAN;
-          break;
-        }
-        for (int64_t k = 0; k < node.ne[0]; ++k)
-          row[k] *= 1.05f;
-      }
+      for (int64_t k = 0; k < node.ne[0]; ++k)
+        row[k] *= 1.05f;
     }
   }
 
