@@ -119,11 +119,10 @@ class Builder {
                  node_name("v_store") + tag);
       const int64_t n_kv = seq.n_past + 1;
       const bitnet_tensor* pos = g_.view(pos_, {1}, {4, 4, 4, 4}, static_cast<size_t>(i) * 4);
-      const bitnet_tensor* att = g_.op(
-          BITNET_OP_ATTENTION, {hd, h_.n_head, 1},
-          {token(q), cache(*seq.kv, seq.kv->k_offset(l), 0, n_kv),
-           cache(*seq.kv, seq.kv->v_offset(l), 0, n_kv), pos},
-          {attention_scale()}, node_name("attention") + tag);
+      const bitnet_tensor* att = g_.op(BITNET_OP_ATTENTION, {hd, h_.n_head, 1},
+                                       {token(q), cache(*seq.kv, seq.kv->k_offset(l), 0, n_kv),
+                                        cache(*seq.kv, seq.kv->v_offset(l), 0, n_kv), pos},
+                                       {attention_scale()}, node_name("attention") + tag);
       g_.op_into(BITNET_OP_CPY, token(gathered), {att}, node_name("attention_gather") + tag);
     }
     return g_.reshape(gathered, {q_dim, n});

@@ -49,11 +49,15 @@ class HostBuffer final : public Buffer {
     if (size >= kHuge) madvise(data_, rounded, MADV_HUGEPAGE);
 #endif
   }
-  ~HostBuffer() override { std::free(data_); }
+  ~HostBuffer() override {
+    std::free(data_);
+  }
   HostBuffer(const HostBuffer&) = delete;
   HostBuffer& operator=(const HostBuffer&) = delete;
 
-  std::byte* data() { return data_; }
+  std::byte* data() {
+    return data_;
+  }
   void upload(size_t offset, const void* src, size_t n) override {
     if (n) std::memcpy(data_ + offset, src, n);
   }
