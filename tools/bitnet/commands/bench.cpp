@@ -69,10 +69,7 @@ int run_bench(const Args& args) {
   const int repeats = vm["repeats"].as<int>();
   if (p < 1 || g < 1 || repeats < 1)
     throw UsageError("--prompt-tokens, --gen-tokens and --repeats must be at least 1");
-  if (vm.count("threads")) {
-    if (vm["threads"].as<int>() < 1) throw UsageError("--threads must be at least 1");
-    thread_pool::set_max_threads(vm["threads"].as<int>());
-  }
+  apply_threads(vm);
   model::ModelOptions mo;
   if (vm.count("backend")) mo.backend = vm["backend"].as<std::string>();
   mo.force_cpu = env_flag("BITNET_FORCE_CPU");

@@ -5,7 +5,6 @@
 // logits another tool wrote instead (see diagnostics/logits_file.hpp). Exit 1 when a cosine
 // falls under --cos-tol.
 #include <bitnet/runtime/diagnostics/crossval.hpp>
-#include <bitnet/runtime/thread_pool.hpp>
 #include <bitnet/runtime/tokenizer_source/chain.hpp>
 
 #include <boost/json.hpp>
@@ -171,14 +170,8 @@ int run_crossval(const Args& args) {
     throw UsageError("--cos-tol is a cosine: between -1 and 1");
   if (!(o.op_tolerance >= 0)) throw UsageError("--op-tol must be 0 or more");
   if (o.batch < 1) throw UsageError("--batch must be at least 1");
-  if (vm.count("threads")) {
-    if (vm["threads"].as<int>() < 1) throw UsageError("--threads must be at least 1");
-    thread_pool::set_max_threads(vm["threads"].as<int>());
-  }
-  const std::string path = vm.count("model") ? vm["model"].as<std::string>() : default_model();
-  if (path.empty())
-    throw UsageError("no model given and no bundled model found beside this bitnet",
-                     "add --model FILE.gguf or set BITNET_MODEL");
+  apply_threads(vm);
+  const std::string path = model_path(vm);
   auto fail = [](const Error& e) {
     std::cerr << "bitnet crossval: " << e.message << "\n";
     return kExitRuntimeError;

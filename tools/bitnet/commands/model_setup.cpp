@@ -88,13 +88,24 @@ std::string default_model() {
   return std::filesystem::is_regular_file(bundled, ec) ? bundled.string() : std::string();
 }
 
+void apply_threads(const po::variables_map& vm) {
+  if (!vm.count("threads")) return;
+  const int n = vm["threads"].as<int>();
+  if (n < 1) throw UsageError("--threads must be at least 1");
+  thread_pool::set_max_threads(n);
+}
+
+std::string model_path(const po::variables_map& vm) {
+  const std::string path = vm.count("model") ? vm["model"].as<std::string>() : default_model();
+  if (path.empty())
+    throw UsageError("no model given and no bundled model found beside this bitnet",
+                     "add --model FILE.gguf or set BITNET_MODEL");
+  return path;
+}
+
 Result<LoadedModel> load_model(const po::variables_map& vm) {
   LoadedModel out;
-  if (vm.count("threads")) {
-    const int n = vm["threads"].as<int>();
-    if (n < 1) throw UsageError("--threads must be at least 1");
-    thread_pool::set_max_threads(n);
-  }
+  apply_threads(vm);
   out.threads = thread_pool::max_threads();
   model::ModelOptions mo;
   if (vm.count("backend")) mo.backend = vm["backend"].as<std::string>();
@@ -107,10 +118,7 @@ Result<LoadedModel> load_model(const po::variables_map& vm) {
   if (batch < 1) throw UsageError("--batch must be at least 1");
   const TraceRequest trace_wanted = trace_request(vm);
 
-  const std::string path = vm.count("model") ? vm["model"].as<std::string>() : default_model();
-  if (path.empty())
-    throw UsageError("no model given and no bundled model found beside this bitnet",
-                     "add --model FILE.gguf or set BITNET_MODEL");
+  const std::string path = model_path(vm);
   out.path = path;
   const plugins::PluginHost host = plugins::PluginHost::scan();
   Result<std::unique_ptr<model::Model>> m = model::Model::load(path, host, mo);

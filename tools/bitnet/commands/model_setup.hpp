@@ -32,6 +32,10 @@ inline constexpr const char* kBundledModel = "bitnet-b1.58-tiny-brown.gguf";
 
 // $BITNET_MODEL, else the bundled model beside this executable; "" when neither exists.
 std::string default_model();
+// --model, else default_model(); a UsageError when there is neither.
+std::string model_path(const boost::program_options::variables_map& vm);
+// Sizes the thread pool from --threads, when given (a UsageError below 1).
+void apply_threads(const boost::program_options::variables_map& vm);
 
 struct LoadedModel {
   std::string path;

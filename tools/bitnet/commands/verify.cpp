@@ -4,7 +4,6 @@
 // --max-tokens 1 it is a cheap health check for deployment scripts.
 #include <bitnet/runtime/backend/capabilities.hpp>
 #include <bitnet/runtime/diagnostics/verify.hpp>
-#include <bitnet/runtime/thread_pool.hpp>
 #include <bitnet/runtime/tokenizer_source/chain.hpp>
 
 #include "../command.hpp"
@@ -52,14 +51,8 @@ int run_verify(const Args& args) {
   if (!parse(args, "[--model M.gguf] [--tokenizer T] [--json]", options, vm)) return kExitOk;
   const int32_t max_tokens = vm["max-tokens"].as<int32_t>();
   if (max_tokens < 1) throw UsageError("--max-tokens must be at least 1");
-  if (vm.count("threads")) {
-    if (vm["threads"].as<int>() < 1) throw UsageError("--threads must be at least 1");
-    thread_pool::set_max_threads(vm["threads"].as<int>());
-  }
-  const std::string path = vm.count("model") ? vm["model"].as<std::string>() : default_model();
-  if (path.empty())
-    throw UsageError("no model given and no bundled model found beside this bitnet",
-                     "add --model FILE.gguf or set BITNET_MODEL");
+  apply_threads(vm);
+  const std::string path = model_path(vm);
   const bool as_json = vm.count("json") > 0;
 
   Result<gguf::Reader> reader = gguf::Reader::open(path);
