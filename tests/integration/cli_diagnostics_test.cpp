@@ -16,6 +16,7 @@
 #include <sstream>
 
 #include "cli_runner.hpp"
+#include "hf_checkpoint.hpp"
 #include "random_model.hpp"
 
 namespace fs = std::filesystem;
@@ -89,27 +90,7 @@ std::string write_foreign_tokenizer(const TempDir& dir, const std::string& name,
     vocab[chars[b]] = b;
   for (int i = 0; i < fillers; ++i)
     vocab["filler" + std::to_string(i)] = vocab.size();
-  const auto bos = static_cast<int64_t>(vocab.size());
-  auto added = [](int64_t id, const char* text) {
-    return json::object{{"id", id},        {"content", text}, {"single_word", false},
-                        {"lstrip", false}, {"rstrip", false}, {"normalized", false},
-                        {"special", true}};
-  };
-  const json::object tokenizer{
-      {"version", "1.0"},
-      {"added_tokens", json::array{added(bos, "<s>"), added(bos + 1, "</s>")}},
-      {"normalizer", nullptr},
-      {"pre_tokenizer",
-       {{"type", "ByteLevel"},
-        {"add_prefix_space", false},
-        {"trim_offsets", true},
-        {"use_regex", true}}},
-      {"post_processor",
-       {{"type", "TemplateProcessing"},
-        {"single", json::array{json::object{{"SpecialToken", {{"id", "<s>"}, {"type_id", 0}}}},
-                               json::object{{"Sequence", {{"id", "A"}, {"type_id", 0}}}}}}}},
-      {"decoder", {{"type", "ByteLevel"}}},
-      {"model", {{"type", "BPE"}, {"vocab", vocab}, {"merges", json::array{}}}}};
+  const json::object tokenizer = byte_level_tokenizer_json(std::move(vocab), {});
   fs::create_directories(dir.path / name);
   std::ofstream(dir.path / name / "tokenizer.json") << json::serialize(tokenizer);
   std::ofstream(dir.path / name / "tokenizer_config.json")

@@ -42,27 +42,7 @@ void write_tokenizer(const std::filesystem::path& dir) {
     vocab[std::string(a) + b] = id;
     merges.push_back(json::string(std::string(a) + " " + b));
   }
-  const int64_t bos = tokenizer_size() - 2;
-  auto added = [](int64_t id, const char* text) {
-    return json::object{{"id", id},        {"content", text}, {"single_word", false},
-                        {"lstrip", false}, {"rstrip", false}, {"normalized", false},
-                        {"special", true}};
-  };
-  const json::object tokenizer{
-      {"version", "1.0"},
-      {"added_tokens", json::array{added(bos, "<s>"), added(bos + 1, "</s>")}},
-      {"normalizer", nullptr},
-      {"pre_tokenizer",
-       {{"type", "ByteLevel"},
-        {"add_prefix_space", false},
-        {"trim_offsets", true},
-        {"use_regex", true}}},
-      {"post_processor",
-       {{"type", "TemplateProcessing"},
-        {"single", json::array{json::object{{"SpecialToken", {{"id", "<s>"}, {"type_id", 0}}}},
-                               json::object{{"Sequence", {{"id", "A"}, {"type_id", 0}}}}}}}},
-      {"decoder", {{"type", "ByteLevel"}}},
-      {"model", {{"type", "BPE"}, {"vocab", vocab}, {"merges", merges}}}};
+  const json::object tokenizer = byte_level_tokenizer_json(std::move(vocab), std::move(merges));
   std::ofstream(dir / "tokenizer.json") << json::serialize(tokenizer);
   std::ofstream(dir / "tokenizer_config.json") << json::serialize(json::object{
       {"bos_token", "<s>"}, {"eos_token", "</s>"}, {"chat_template", kTestChatTemplate}});
@@ -175,6 +155,30 @@ void write_hf_folder(const HfModel& m, const std::filesystem::path& dir,
   std::ofstream(dir / "config.json") << json::serialize(config);
   write_safetensors(m, dir / "model.safetensors");
   write_tokenizer(dir);
+}
+
+json::object byte_level_tokenizer_json(json::object vocab, json::array merges) {
+  const auto bos = static_cast<int64_t>(vocab.size());
+  auto added = [](int64_t id, const char* text) {
+    return json::object{{"id", id},        {"content", text}, {"single_word", false},
+                        {"lstrip", false}, {"rstrip", false}, {"normalized", false},
+                        {"special", true}};
+  };
+  return json::object{
+      {"version", "1.0"},
+      {"added_tokens", json::array{added(bos, "<s>"), added(bos + 1, "</s>")}},
+      {"normalizer", nullptr},
+      {"pre_tokenizer",
+       {{"type", "ByteLevel"},
+        {"add_prefix_space", false},
+        {"trim_offsets", true},
+        {"use_regex", true}}},
+      {"post_processor",
+       {{"type", "TemplateProcessing"},
+        {"single", json::array{json::object{{"SpecialToken", {{"id", "<s>"}, {"type_id", 0}}}},
+                               json::object{{"Sequence", {{"id", "A"}, {"type_id", 0}}}}}}}},
+      {"decoder", {{"type", "ByteLevel"}}},
+      {"model", {{"type", "BPE"}, {"vocab", std::move(vocab)}, {"merges", std::move(merges)}}}};
 }
 
 }  // namespace bitnet_test

@@ -29,6 +29,10 @@ bitnet::reference::HfModel random_hf_model(const HfShape& shape);
 void write_hf_folder(const bitnet::reference::HfModel& model, const std::filesystem::path& dir,
                      const boost::json::object& config = {});
 
+// A byte-level BPE tokenizer.json over `vocab` and `merges`, adding <s> and </s> after the
+// vocabulary and <s> before every text, as HF's LLaMA-3-style files do.
+boost::json::object byte_level_tokenizer_json(boost::json::object vocab, boost::json::array merges);
+
 // The chat template written into tokenizer_config.json.
 inline constexpr const char* kTestChatTemplate =
     "{% for m in messages %}<s>{{ m['content'] }}</s>{% endfor %}";
