@@ -32,10 +32,7 @@ struct TempDir {
 };
 
 std::string write_model(const fs::path& path, const bitnet::testing::RandomModelOptions& o) {
-  auto w = bitnet::testing::random_model(o);
-  BOOST_REQUIRE_MESSAGE(w.has_value(), (w ? "" : w.error().message));
-  BOOST_REQUIRE(w->write(path));
-  return path.string();
+  return write_random_model(path, o);
 }
 
 struct Edits {

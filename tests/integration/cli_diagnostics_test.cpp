@@ -52,11 +52,7 @@ std::string write_model(const TempDir& dir, const std::string& name,
                                                                  .n_layer = 4,
                                                                  .n_ff = 256,
                                                                  .n_ctx = 128}) {
-  const std::string path = dir / name;
-  auto w = bitnet::testing::random_model(o);
-  BOOST_REQUIRE_MESSAGE(w.has_value(), (w ? "" : w.error().message));
-  BOOST_REQUIRE(w->write(path));
-  return path;
+  return write_random_model(dir / name, o);
 }
 
 // Multiplies an F32 tensor of the file in place.

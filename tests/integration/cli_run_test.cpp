@@ -15,11 +15,7 @@ using namespace bitnet_test;
 namespace {
 
 std::string write_model(const std::string& name, bitnet::testing::RandomModelOptions o) {
-  const auto path = std::filesystem::temp_directory_path() / name;
-  auto w = bitnet::testing::random_model(o);
-  BOOST_REQUIRE(w.has_value());
-  BOOST_REQUIRE(w->write(path));
-  return "--model '" + path.string() + "'";
+  return "--model '" + write_random_model(std::filesystem::temp_directory_path() / name, o) + "'";
 }
 
 std::string bitnet_model() {

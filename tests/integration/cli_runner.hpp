@@ -1,4 +1,5 @@
-// Runs the built `bitnet` executable the way a user does, for the CLI tests.
+// Runs the built `bitnet` executable the way a user does, and writes the generated models it
+// runs on, for the CLI tests.
 #pragma once
 
 #include <boost/test/unit_test.hpp>
@@ -7,7 +8,10 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <filesystem>
 #include <string>
+
+#include "random_model.hpp"
 
 namespace bitnet_test {
 
@@ -42,6 +46,15 @@ inline Run run_cli(const std::string& args, const std::string& env = "") {
   }
   unlink(err_path);
   return r;
+}
+
+// Writes a generated model to `path` (failing the test with the generator's message).
+inline std::string write_random_model(const std::filesystem::path& path,
+                                      const bitnet::testing::RandomModelOptions& o) {
+  auto w = bitnet::testing::random_model(o);
+  BOOST_REQUIRE_MESSAGE(w.has_value(), (w ? "" : w.error().message));
+  BOOST_REQUIRE(w->write(path));
+  return path.string();
 }
 
 inline bool contains(const std::string& text, const std::string& part) {
