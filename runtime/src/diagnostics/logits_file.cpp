@@ -1,3 +1,4 @@
+#include <bitnet/runtime/atomic_file.hpp>
 #include <bitnet/runtime/diagnostics/logits_file.hpp>
 
 #include <boost/json.hpp>
@@ -36,15 +37,9 @@ Result<> write_logits_file(const std::filesystem::path& path, const LogitsFile& 
                       {"n_vocab", f.n_vocab},
                       {"tokens", json::value_from(f.tokens)}};
   if (!f.model.empty()) header["model"] = f.model;
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out << json::serialize(header) << '\n';
-  out.write(reinterpret_cast<const char*>(f.logits.data()),
-            static_cast<std::streamsize>(f.logits.size() * sizeof(float)));
-  out.close();
-  if (!out)
-    return make_error(BITNET_STATUS_IO,
-                      "cannot write the logits to " + path.string() + ": " + std::strerror(errno));
-  return {};
+  std::string bytes = json::serialize(header) + '\n';
+  bytes.append(reinterpret_cast<const char*>(f.logits.data()), f.logits.size() * sizeof(float));
+  return write_file_atomically(path, bytes);
 }
 
 Result<LogitsFile> read_logits_file(const std::filesystem::path& path) {

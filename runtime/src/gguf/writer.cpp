@@ -1,12 +1,7 @@
+#include <bitnet/runtime/atomic_file.hpp>
 #include <bitnet/runtime/gguf/reader.hpp>
 #include <bitnet/runtime/gguf/writer.hpp>
 #include <bitnet/sdk/types.hpp>
-
-#include <unistd.h>
-
-#include <cerrno>
-#include <cstdio>
-#include <cstring>
 
 namespace bitnet::gguf {
 namespace {
@@ -175,23 +170,8 @@ Result<> Writer::write(const std::filesystem::path& path) const {
     e.pad_to(align);
   }
 
-  // Write beside the target and rename, so a crash never leaves a half-written model under
-  // the real name.
-  std::filesystem::path tmp = path;
-  tmp += ".partial-" + std::to_string(::getpid());
-  auto fail = [&](const std::string& what) {
-    const std::string reason = std::strerror(errno);
-    std::error_code ec;
-    std::filesystem::remove(tmp, ec);
-    return make_error(BITNET_STATUS_IO, path.string() + ": " + what + ": " + reason);
-  };
-  FILE* f = std::fopen(tmp.c_str(), "wb");
-  if (!f) return fail("cannot create " + tmp.string());
-  const bool written = std::fwrite(e.out.data(), 1, e.out.size(), f) == e.out.size() &&
-                       std::fflush(f) == 0 && ::fsync(::fileno(f)) == 0;
-  if (std::fclose(f) != 0 || !written) return fail("cannot write");
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) return fail("cannot rename into place");
-  return {};
+  // Beside the target, then renamed: a crash never leaves a half-written model under its name.
+  return write_file_atomically(path, std::span<const std::byte>(e.out));
 }
 
 }  // namespace bitnet::gguf

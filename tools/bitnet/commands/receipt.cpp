@@ -1,12 +1,10 @@
 #include "receipt.hpp"
 
+#include <bitnet/runtime/atomic_file.hpp>
 #include <bitnet/runtime/diagnostics/sha256.hpp>
 #include <bitnet/runtime/version.hpp>
 #include <bitnet/sdk/types.hpp>
 
-#include <cerrno>
-#include <cstring>
-#include <fstream>
 #include <map>
 
 #include "model_setup.hpp"
@@ -42,12 +40,8 @@ Result<> write_receipt(const std::string& path, const std::string& command,
                  {"deterministic", env_flag("BITNET_DETERMINISTIC")}};
   for (auto& [key, value] : details)
     r.emplace(key, std::move(value));
-  std::ofstream out(path, std::ios::trunc);
-  out << json::serialize(r) << "\n";
-  out.close();
-  if (!out)
-    return make_error(BITNET_STATUS_IO,
-                      "cannot write the receipt " + path + ": " + std::strerror(errno));
+  if (Result<> w = write_file_atomically(path, json::serialize(r) + "\n"); !w)
+    return make_error(w.error().code, "cannot write the receipt: " + w.error().message);
   return {};
 }
 
