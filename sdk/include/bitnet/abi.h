@@ -13,12 +13,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <bitnet/http.h>
+
 #ifdef __cplusplus
 extern "C" {
 #endif
 
 #define BITNET_ABI_MAJOR 1
-#define BITNET_ABI_MINOR 0
+#define BITNET_ABI_MINOR 1
 
 #if defined(_WIN32)
 #define BITNET_PLUGIN_EXPORT __declspec(dllexport)
@@ -48,7 +50,8 @@ enum bitnet_status_code {
   BITNET_STATUS_IO = 5,
   BITNET_STATUS_NETWORK = 6,
   BITNET_STATUS_PERMISSION_DENIED = 7,
-  BITNET_STATUS_INTERNAL = 8
+  BITNET_STATUS_INTERNAL = 8,
+  BITNET_STATUS_DATA_LOSS = 9 /* ABI 1.1: bytes received are not what was promised */
 };
 
 /* An error created by a plugin: read it and free it with the status entries of that plugin's
@@ -83,6 +86,8 @@ typedef struct bitnet_host_services {
                        void* user);
   /* Threads parallel_for may use: the thread count the user chose, else the core count. */
   int32_t (*max_threads)(void* ctx);
+  /* ABI 1.1: the host's HTTPS client (bitnet/http.h). Check with BITNET_HAS_ENTRY. */
+  bitnet_http_download_fn http_download;
 } bitnet_host_services;
 
 /* Static description of a plugin; the strings live as long as the library. */

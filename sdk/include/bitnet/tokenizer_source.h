@@ -38,6 +38,9 @@ typedef struct bitnet_source_query {
   int64_t n_vocab;          /* rows of token_embd / <arch>.vocab_size; 0 when unknown */
   int64_t embedded_tokens;  /* entries of tokenizer.ggml.tokens; 0 when none is embedded */
   const char* cache_key;    /* the known tokenizer the model maps to, e.g. "llama3-128k" */
+  /* ABI 1.1: a file of the repository wanted instead of the tokenizer (`bitnet pull`), e.g.
+   * "ggml-model-i2_s.gguf"; NULL: the tokenizer. Sources that cannot fetch files leave it. */
+  const char* file;
 } bitnet_source_query;
 
 /* A found tokenizer; owned by the plugin and released with result_destroy. */
