@@ -26,6 +26,7 @@ Result<Weights> Weights::upload(const gguf::Reader& reader, Backend& backend) {
     if (Result<> r = w.buffer_.upload(offsets[i], data.data(), data.size()); !r)
       return make_error(r.error().code,
                         "uploading tensor '" + info.name + "': " + r.error().message);
+    reader.release(info);
     bitnet_tensor& t = w.tensors_.emplace_back();
     t.struct_size = sizeof(t);
     t.type = info.type;

@@ -117,6 +117,9 @@ int run_bench(const Args& args) {
   const uint64_t bytes = weight_bytes_per_token((*m)->reader());
   const double gbps = static_cast<double>(bytes) * tg.median / 1e9;
   const int threads = thread_pool::max_threads();
+  // Peak RSS against what has to be resident: the weights and the KV cache.
+  const uint64_t rss = peak_rss_bytes();
+  const uint64_t needed = (*m)->weights().bytes() + s->kv_bytes();
   if (vm.count("json") || vm.count("receipt")) {
     json::object o{
         {"model", path},
@@ -128,7 +131,9 @@ int run_bench(const Args& args) {
         {"prefill_tokens_per_s", {{"median", pp.median}, {"min", pp.min}, {"max", pp.max}}},
         {"decode_tokens_per_s", {{"median", tg.median}, {"min", tg.min}, {"max", tg.max}}},
         {"weight_bytes_per_token", bytes},
-        {"decode_read_gb_per_s", gbps}};
+        {"decode_read_gb_per_s", gbps},
+        {"peak_rss_bytes", rss},
+        {"weights_and_kv_bytes", needed}};
     if (vm.count("receipt"))
       if (Result<> w =
               write_receipt(vm["receipt"].as<std::string>(), "bench", path, **m, threads, o);
@@ -149,6 +154,10 @@ int run_bench(const Args& args) {
               tg.min, tg.max);
   std::printf("weights  %.3f GB read per token: %.1f GB/s at the median decode speed\n",
               static_cast<double>(bytes) / 1e9, gbps);
+  std::printf("memory   peak RSS %.3f GB, %.2fx the weights and KV cache (%.3f GB)\n",
+              static_cast<double>(rss) / 1e9,
+              static_cast<double>(rss) / static_cast<double>(needed),
+              static_cast<double>(needed) / 1e9);
   return kExitOk;
 }
 

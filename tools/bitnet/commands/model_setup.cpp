@@ -5,6 +5,8 @@
 
 #include <boost/dll/runtime_symbol_info.hpp>
 
+#include <sys/resource.h>
+
 #include <cstdlib>
 #include <filesystem>
 #include <random>
@@ -143,6 +145,12 @@ Result<LoadedModel> load_model(const po::variables_map& vm) {
   if (!trace) return trace.error();
   out.trace = std::move(*trace);
   return out;
+}
+
+uint64_t peak_rss_bytes() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  return static_cast<uint64_t>(u.ru_maxrss) * 1024;  // Linux reports KiB
 }
 
 }  // namespace bitnet::cli

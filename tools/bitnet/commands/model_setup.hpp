@@ -50,6 +50,9 @@ struct LoadedModel {
 // discovery chain and opens a session of --ctx positions, traced when asked.
 Result<LoadedModel> load_model(const boost::program_options::variables_map& vm);
 
+// The most resident memory this process has had (getrusage's ru_maxrss), in bytes.
+uint64_t peak_rss_bytes();
+
 // True when BITNET_<name> is set to something other than "", "0" or "false".
 bool env_flag(const char* name);
 

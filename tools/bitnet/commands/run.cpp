@@ -105,7 +105,8 @@ int run_run(const Args& args) {
                    {"memory",
                     {{"weights_bytes", loaded->model->weights().bytes()},
                      {"kv_cache_bytes", loaded->session->kv_bytes()},
-                     {"scratch_bytes", loaded->session->scratch_bytes()}}}};
+                     {"scratch_bytes", loaded->session->scratch_bytes()},
+                     {"peak_rss_bytes", peak_rss_bytes()}}}};
     if (vm.count("json")) std::cout << json::serialize(o) << "\n";
     if (vm.count("receipt")) {
       json::object details{

@@ -19,6 +19,10 @@ class MappedFile {
 
   std::span<const std::byte> bytes() const { return {data_, size_}; }
   const std::filesystem::path& path() const { return path_; }
+  // Lets the kernel take back the pages of `range` (a part of bytes()): touched again, they are
+  // read from the file again. Once a tensor is copied into a backend buffer its mapped pages
+  // would otherwise stay resident, and a model would sit in memory twice.
+  void release(std::span<const std::byte> range) const;
 
  private:
   MappedFile() = default;

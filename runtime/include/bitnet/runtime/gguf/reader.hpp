@@ -58,6 +58,10 @@ class Reader {
   std::span<const std::byte> data(const TensorInfo& t) const {
     return bytes_.subspan(data_offset_ + t.offset, t.bytes);
   }
+  // Drops a tensor's pages from memory when the file is mapped (see MappedFile::release).
+  void release(const TensorInfo& t) const {
+    if (file_) file_->release(data(t));
+  }
 
  private:
   friend class Parser;
