@@ -4,6 +4,9 @@
 #include <algorithm>
 
 namespace bitnet::model {
+namespace {
+constexpr size_t kUploadChunk = size_t{32} << 20;
+}  // namespace
 
 Result<Weights> Weights::upload(const gguf::Reader& reader, Backend& backend) {
   Result<BackendProps> props = backend.props();
@@ -23,10 +26,16 @@ Result<Weights> Weights::upload(const gguf::Reader& reader, Backend& backend) {
   for (size_t i = 0; i < reader.tensors().size(); ++i) {
     const gguf::TensorInfo& info = reader.tensors()[i];
     const std::span<const std::byte> data = reader.data(info);
-    if (Result<> r = w.buffer_.upload(offsets[i], data.data(), data.size()); !r)
-      return make_error(r.error().code,
-                        "uploading tensor '" + info.name + "': " + r.error().message);
-    reader.release(info);
+    // In chunks, each released from the file mapping once copied: a whole large tensor (a
+    // 128k-token embedding is 0.6 GB) would otherwise be resident twice at the peak.
+    for (size_t at = 0; at < data.size(); at += kUploadChunk) {
+      const std::span<const std::byte> chunk =
+          data.subspan(at, std::min(kUploadChunk, data.size() - at));
+      if (Result<> r = w.buffer_.upload(offsets[i] + at, chunk.data(), chunk.size()); !r)
+        return make_error(r.error().code,
+                          "uploading tensor '" + info.name + "': " + r.error().message);
+      reader.release(chunk);
+    }
     bitnet_tensor& t = w.tensors_.emplace_back();
     t.struct_size = sizeof(t);
     t.type = info.type;

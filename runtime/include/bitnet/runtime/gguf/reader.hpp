@@ -58,9 +58,10 @@ class Reader {
   std::span<const std::byte> data(const TensorInfo& t) const {
     return bytes_.subspan(data_offset_ + t.offset, t.bytes);
   }
-  // Drops a tensor's pages from memory when the file is mapped (see MappedFile::release).
-  void release(const TensorInfo& t) const {
-    if (file_) file_->release(data(t));
+  // Drops the pages of a part of data() from memory when the file is mapped (see
+  // MappedFile::release).
+  void release(std::span<const std::byte> range) const {
+    if (file_) file_->release(range);
   }
 
  private:
