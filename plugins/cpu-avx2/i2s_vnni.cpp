@@ -38,30 +38,49 @@ float finish(int32_t sum, float scale, const RowActs& a, int64_t n) {
   return static_cast<float>(static_cast<double>(scale) * (sum - a.total(n)) * a.step(n));
 }
 
-// One weight row against R activation rows. One accumulator per (row, code group): four
-// independent chains hide vpdpbusd's latency.
-template <int R>
-void dot(const std::byte* w, int64_t k, float scale, const RowActs& a, int64_t n0, float* out) {
-  __m512i acc[R][4];
+// W weight rows against R activation rows, one accumulator per (weight row, activation row)
+// chaining the four code groups: the W*R chains hide vpdpbusd's latency, and each 64-byte
+// activation load serves W weight rows. With one weight row per pass, prefill re-read every
+// activation row from L2 for each weight row and ran at a quarter of vpdpbusd's rate.
+template <int W, int R>
+void tile(const std::byte* w, size_t stride, int64_t k, float scale, const RowActs& a, int64_t n0,
+          float* out) {
+  __m512i acc[W][R];
+  for (int i = 0; i < W; ++i)
+    for (int r = 0; r < R; ++r)
+      acc[i][r] = _mm512_setzero_si512();
+  const int8_t* x[R];
   for (int r = 0; r < R; ++r)
-    for (int g = 0; g < 4; ++g)
-      acc[r][g] = _mm512_setzero_si512();
+    x[r] = a.row(n0 + r);
   const int64_t pairs = k / 256;
   for (int64_t p = 0; p < pairs; ++p) {
-    const __m512i bytes = _mm512_loadu_si512(w + 64 * p);
-    const __m512i c[4] = {codes(bytes, 0), codes(bytes, 1), codes(bytes, 2), codes(bytes, 3)};
-    for (int r = 0; r < R; ++r) {
-      const int8_t* x = a.row(n0 + r) + 256 * p;
-      for (int g = 0; g < 4; ++g)
-        acc[r][g] = _mm512_dpbusd_epi32(acc[r][g], c[g], _mm512_loadu_si512(x + 64 * g));
+    __m512i bytes[W];
+    for (int i = 0; i < W; ++i)
+      bytes[i] = _mm512_loadu_si512(w + i * stride + 64 * p);
+    for (int g = 0; g < 4; ++g) {
+      __m512i xs[R];
+      for (int r = 0; r < R; ++r)
+        xs[r] = _mm512_loadu_si512(x[r] + 256 * p + 64 * g);
+      for (int i = 0; i < W; ++i) {
+        const __m512i c = codes(bytes[i], g);
+        for (int r = 0; r < R; ++r)
+          acc[i][r] = _mm512_dpbusd_epi32(acc[i][r], c, xs[r]);
+      }
     }
   }
-  for (int r = 0; r < R; ++r) {
-    int32_t sum = reduce(_mm512_add_epi32(_mm512_add_epi32(acc[r][0], acc[r][1]),
-                                          _mm512_add_epi32(acc[r][2], acc[r][3])));
-    if ((k / 128) % 2) sum += tail_block(w + 64 * pairs, a.row(n0 + r) + 256 * pairs);
-    out[r] = finish(sum, scale, a, n0 + r);
-  }
+  for (int i = 0; i < W; ++i)
+    for (int r = 0; r < R; ++r) {
+      int32_t sum = reduce(acc[i][r]);
+      if ((k / 128) % 2) sum += tail_block(w + i * stride + 64 * pairs, x[r] + 256 * pairs);
+      out[i * kTileRows + r] = finish(sum, scale, a, n0 + r);
+    }
+}
+
+using TileFn = void (*)(const std::byte*, size_t, int64_t, float, const RowActs&, int64_t, float*);
+
+template <int W>
+constexpr TileFn tile_for(int r) {
+  return r == 4 ? tile<W, 4> : r == 3 ? tile<W, 3> : r == 2 ? tile<W, 2> : tile<W, 1>;
 }
 
 }  // namespace
@@ -83,18 +102,13 @@ void pair_blocks(RowActs& acts) {
   acts.q.swap(out);
 }
 
-void dot_i2_s_vnni(const std::byte* w, int64_t k, float scale, const RowActs& a, int64_t n0, int r,
-                   float* out) {
-  switch (r) {
-    case 4:
-      return dot<4>(w, k, scale, a, n0, out);
-    case 3:
-      return dot<3>(w, k, scale, a, n0, out);
-    case 2:
-      return dot<2>(w, k, scale, a, n0, out);
-    default:
-      return dot<1>(w, k, scale, a, n0, out);
-  }
+void dot_i2_s_vnni(const std::byte* w, size_t stride, int w_rows, int64_t k, float scale,
+                   const RowActs& a, int64_t n0, int r, float* out) {
+  const TileFn fn = w_rows == 4   ? tile_for<4>(r)
+                    : w_rows == 3 ? tile_for<3>(r)
+                    : w_rows == 2 ? tile_for<2>(r)
+                                  : tile_for<1>(r);
+  fn(w, stride, k, scale, a, n0, out);
 }
 
 }  // namespace bitnet::cpu_avx2

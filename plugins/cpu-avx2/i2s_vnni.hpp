@@ -15,9 +15,13 @@ namespace bitnet::cpu_avx2 {
 // An odd last block keeps its own order.
 void pair_blocks(RowActs& acts);
 
-// dot of weight row `w` (k elements, I2_S, per-tensor `scale`) with rows n0..n0+r-1 of
-// pair_blocks()-ordered activations, as cpu-generic computes it to the bit; r is 1 to 4.
-void dot_i2_s_vnni(const std::byte* w, int64_t k, float scale, const RowActs& a, int64_t n0, int r,
-                   float* out);
+// Weight rows and activation rows per tile.
+inline constexpr int kTileRows = 4;
+
+// dot of weight rows w, w + stride, ... (w_rows of them, k elements each, I2_S, per-tensor
+// `scale`) with rows n0..n0+r-1 of pair_blocks()-ordered activations, as cpu-generic computes
+// it to the bit, into out[i * kTileRows + n]; w_rows and r are 1 to kTileRows.
+void dot_i2_s_vnni(const std::byte* w, size_t stride, int w_rows, int64_t k, float scale,
+                   const RowActs& a, int64_t n0, int r, float* out);
 
 }  // namespace bitnet::cpu_avx2

@@ -332,11 +332,7 @@ void dot_rows(const Job& j, const std::byte* wr, int64_t n0, float* out) {
     case BITNET_TYPE_Q6_K:
       return dot_q6_k<R>(wr, k, j.blocks, n0, out);
     case BITNET_TYPE_I2_S:
-#if BITNET_CPU_AVX512
-      return dot_i2_s_vnni(wr, k, j.i2s_scale, j.rows, n0, R, out);
-#else
       return dot_i2_s<R>(wr, k, j.i2s_scale, j.rows, n0, out);
-#endif
     case BITNET_TYPE_TQ2_0:
       return dot_tq2_0<R>(wr, k, j.rows, n0, out);
     default: {
@@ -350,7 +346,32 @@ void dot_rows(const Job& j, const std::byte* wr, int64_t n0, float* out) {
   }
 }
 
+#if BITNET_CPU_AVX512
+// I2_S in tiles of kTileRows weight rows by kTileRows activation rows.
+void run_rows_i2s_vnni(const Job& j, int64_t m_begin, int64_t m_end) {
+  const int64_t n_count = j.x->ne[1], k = j.w->ne[0];
+  const size_t stride = j.w->nb[1];
+  float out[kTileRows * kTileRows];
+  for (int64_t m = m_begin; m < m_end; m += kTileRows) {
+    const int w_rows = static_cast<int>(std::min<int64_t>(kTileRows, m_end - m));
+    const std::byte* wr = j.w_rows + m * static_cast<int64_t>(stride);
+    for (int64_t n = 0; n < n_count; n += kTileRows) {
+      const int r = static_cast<int>(std::min<int64_t>(kTileRows, n_count - n));
+      dot_i2_s_vnni(wr, stride, w_rows, k, j.i2s_scale, j.rows, n, r, out);
+      for (int i = 0; i < r; ++i) {
+        float* row = f32_row(*j.dst, n + i, j.i2, j.i3);
+        for (int wi = 0; wi < w_rows; ++wi)
+          row[m + wi] = out[wi * kTileRows + i];
+      }
+    }
+  }
+}
+#endif
+
 void run_rows(const Job& j, int64_t m_begin, int64_t m_end) {
+#if BITNET_CPU_AVX512
+  if (j.w->type == BITNET_TYPE_I2_S) return run_rows_i2s_vnni(j, m_begin, m_end);
+#endif
   const int64_t n_count = j.x->ne[1];
   float out[kMaxRows];
   int64_t m = m_begin;
