@@ -352,8 +352,11 @@ void run_rows_i2s_vnni(const Job& j, int64_t m_begin, int64_t m_end) {
   const int64_t n_count = j.x->ne[1], k = j.w->ne[0];
   const size_t stride = j.w->nb[1];
   float out[kTileRows * kTileRows];
-  for (int64_t m = m_begin; m < m_end; m += kTileRows) {
-    const int w_rows = static_cast<int>(std::min<int64_t>(kTileRows, m_end - m));
+  // Decode (one activation row) streams one weight row at a time: four interleaved row streams
+  // decoded at 0.7x the speed (41 against 57 tok/s, a 12-layer 2B4T-shaped model, 1 thread).
+  const int64_t tile_w = n_count == 1 ? 1 : kTileRows;
+  for (int64_t m = m_begin; m < m_end; m += tile_w) {
+    const int w_rows = static_cast<int>(std::min<int64_t>(tile_w, m_end - m));
     const std::byte* wr = j.w_rows + m * static_cast<int64_t>(stride);
     for (int64_t n = 0; n < n_count; n += kTileRows) {
       const int r = static_cast<int>(std::min<int64_t>(kTileRows, n_count - n));
