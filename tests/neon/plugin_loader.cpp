@@ -2,10 +2,12 @@
 
 #include <dlfcn.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <map>
 #include <memory>
 #include <stdexcept>
+#include <thread>
 
 namespace neon_test {
 namespace {
@@ -16,11 +18,23 @@ int32_t log_enabled(void*, int32_t level) {
 void log(void*, int32_t, const char* message) {
   std::fprintf(stderr, "plugin: %s\n", message);
 }
-void parallel_for(void*, size_t begin, size_t end, size_t, bitnet_range_fn fn, void* user) {
-  fn(user, begin, end);
+// Chunks of at least `grain` on up to kThreads threads, the first on the caller's: enough to
+// run the plugins' parallel paths as the real host does, without a thread pool.
+constexpr size_t kThreads = 3;
+
+void parallel_for(void*, size_t begin, size_t end, size_t grain, bitnet_range_fn fn, void* user) {
+  const size_t chunks = std::min(kThreads, std::max<size_t>(1, (end - begin) / grain));
+  const size_t step = (end - begin + chunks - 1) / chunks;
+  std::vector<std::thread> workers;
+  for (size_t b = begin + step; b < end; b += step)
+    workers.emplace_back([=] { fn(user, b, std::min(end, b + step)); });
+  fn(user, begin, std::min(end, begin + step));
+  for (std::thread& t : workers)
+    t.join();
 }
+
 int32_t max_threads(void*) {
-  return 1;
+  return static_cast<int32_t>(kThreads);
 }
 
 const bitnet_host_services kServices{sizeof(bitnet_host_services),
