@@ -25,8 +25,16 @@ if(BITNET_AARCH64_CXX AND BITNET_QEMU_AARCH64)
       add_test(NAME neon.${suite}_${path}
         COMMAND ${BITNET_QEMU_AARCH64} -L ${BITNET_AARCH64_SYSROOT} -cpu ${cpu}
                 ${neon_dir}/neon_conformance --run_test=${suite})
+      # The op tests run the plugins' parallel paths on three threads; the model tests stay on
+      # one, since every parallel_for spawns its threads and qemu makes that slow.
+      if(suite STREQUAL "ops")
+        set(threads 3)
+      else()
+        set(threads 1)
+      endif()
       set_tests_properties(neon.${suite}_${path} PROPERTIES LABELS neon
-        FIXTURES_REQUIRED neon_build ENVIRONMENT NEON_EXPECT_SDOT=${sdot} TIMEOUT 600)
+        FIXTURES_REQUIRED neon_build TIMEOUT 600
+        ENVIRONMENT "NEON_EXPECT_SDOT=${sdot};NEON_THREADS=${threads}")
     endforeach()
   endforeach()
 else()

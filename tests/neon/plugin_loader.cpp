@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 #include <map>
 #include <memory>
 #include <stdexcept>
@@ -18,12 +19,19 @@ int32_t log_enabled(void*, int32_t level) {
 void log(void*, int32_t, const char* message) {
   std::fprintf(stderr, "plugin: %s\n", message);
 }
-// Chunks of at least `grain` on up to kThreads threads, the first on the caller's: enough to
-// run the plugins' parallel paths as the real host does, without a thread pool.
-constexpr size_t kThreads = 3;
+// NEON_THREADS (1 to 8, default 1): threads per parallel_for, each call spawning its own, as
+// qemu makes thread creation dear. The op tests set 3, so the plugins' parallel paths run.
+size_t thread_count() {
+  static const size_t n = [] {
+    const char* v = std::getenv("NEON_THREADS");
+    return std::clamp<size_t>(v ? std::strtoul(v, nullptr, 10) : 1, 1, 8);
+  }();
+  return n;
+}
 
+// Chunks of at least `grain`, the first on the caller's thread.
 void parallel_for(void*, size_t begin, size_t end, size_t grain, bitnet_range_fn fn, void* user) {
-  const size_t chunks = std::min(kThreads, std::max<size_t>(1, (end - begin) / grain));
+  const size_t chunks = std::min(thread_count(), std::max<size_t>(1, (end - begin) / grain));
   const size_t step = (end - begin + chunks - 1) / chunks;
   std::vector<std::thread> workers;
   for (size_t b = begin + step; b < end; b += step)
@@ -34,7 +42,7 @@ void parallel_for(void*, size_t begin, size_t end, size_t grain, bitnet_range_fn
 }
 
 int32_t max_threads(void*) {
-  return static_cast<int32_t>(kThreads);
+  return static_cast<int32_t>(thread_count());
 }
 
 const bitnet_host_services kServices{sizeof(bitnet_host_services),

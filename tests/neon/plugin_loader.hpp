@@ -1,6 +1,6 @@
 // A minimal plugin host for the arm64 harness, over the C ABI alone: dlopen a backend plugin,
-// negotiate, score, init with simple host services (log to stderr, a parallel_for on a
-// few threads), and drive one backend instance of it.
+// negotiate, score, init with simple host services (log to stderr, a parallel_for on
+// NEON_THREADS threads), and drive one backend instance of it.
 // Failures throw std::runtime_error with the plugin's own message.
 #pragma once
 
