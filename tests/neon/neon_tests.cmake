@@ -38,10 +38,16 @@ if(BITNET_AARCH64_CXX AND BITNET_QEMU_AARCH64)
     endforeach()
   endforeach()
 else()
+  set(missing "")
+  if(NOT BITNET_AARCH64_CXX)
+    list(APPEND missing aarch64-linux-gnu-g++)
+  endif()
+  if(NOT BITNET_QEMU_AARCH64)
+    list(APPEND missing qemu-aarch64)
+  endif()
+  list(JOIN missing " and " missing)
   add_test(NAME neon.unavailable COMMAND ${CMAKE_COMMAND} -E echo
-    "SKIPPED: the neon tests need aarch64-linux-gnu-g++ and qemu-aarch64 (found: "
-    "'${BITNET_AARCH64_CXX}', '${BITNET_QEMU_AARCH64}'); tools/install-deps.sh installs "
-    "g++-aarch64-linux-gnu and qemu-user")
+    "SKIPPED: the neon tests need ${missing}, not found on PATH; tools/install-deps.sh installs them (Debian's g++-aarch64-linux-gnu and qemu-user)")
   set_tests_properties(neon.unavailable PROPERTIES LABELS neon SKIP_REGULAR_EXPRESSION "SKIPPED")
 endif()
 
