@@ -140,23 +140,25 @@ inline void codes4(uint8x16_t b, int8x16_t c[4]) {
 template <class D, int R>
 void dot_i2_s(const std::byte* w, int64_t k, float scale, const RowView& a, int64_t n0,
               float* out) {
-  int32x4_t acc[R];
+  // Two accumulators per row (first and second 16 of each group): two dependency chains.
+  int32x4_t acc[R][2];
   for (int r = 0; r < R; ++r)
-    acc[r] = vdupq_n_s32(0);
+    acc[r][0] = acc[r][1] = vdupq_n_s32(0);
   for (int64_t b = 0; b < k / 128; ++b) {
     int8x16_t lo[4], hi[4];
     codes4(load_u8(w + 32 * b), lo);
     codes4(load_u8(w + 32 * b + 16), hi);
     for (int r = 0; r < R; ++r) {
       const int8_t* x = a.row(n0 + r) + 128 * b;
-      for (int g = 0; g < 4; ++g)
-        acc[r] =
-            D::dot(D::dot(acc[r], lo[g], load_s8(x + 32 * g)), hi[g], load_s8(x + 32 * g + 16));
+      for (int g = 0; g < 4; ++g) {
+        acc[r][0] = D::dot(acc[r][0], lo[g], load_s8(x + 32 * g));
+        acc[r][1] = D::dot(acc[r][1], hi[g], load_s8(x + 32 * g + 16));
+      }
     }
   }
   // The same double arithmetic as cpu-generic, so the two agree to the bit.
   for (int r = 0; r < R; ++r) {
-    const int32_t dot = vaddvq_s32(acc[r]) - a.total(n0 + r);
+    const int32_t dot = vaddvq_s32(vaddq_s32(acc[r][0], acc[r][1])) - a.total(n0 + r);
     out[r] = static_cast<float>(static_cast<double>(scale) * dot * a.step(n0 + r));
   }
 }
@@ -168,9 +170,9 @@ void dot_tq2_0(const std::byte* w, int64_t k, const RowView& a, int64_t n0, floa
   double acc[R] = {};
   const uint8x16_t m3 = vdupq_n_u8(3);
   for (int64_t b = 0; b < k / 256; ++b, w += 66) {
-    int32x4_t s[R];
+    int32x4_t s[R][2];  // two dependency chains per row, as in dot_i2_s
     for (int r = 0; r < R; ++r)
-      s[r] = vdupq_n_s32(0);
+      s[r][0] = s[r][1] = vdupq_n_s32(0);
     for (int h = 0; h < 2; ++h) {
       const uint8x16_t bytes[2] = {load_u8(w + 32 * h), load_u8(w + 32 * h + 16)};
       for (int l = 0; l < 4; ++l) {
@@ -181,13 +183,15 @@ void dot_tq2_0(const std::byte* w, int64_t k, const RowView& a, int64_t n0, floa
             vreinterpretq_s8_u8(vandq_u8(vshlq_u8(bytes[1], vdupq_n_s8(shift)), m3));
         for (int r = 0; r < R; ++r) {
           const int8_t* x = a.row(n0 + r) + 256 * b + 32 * (4 * h + l);
-          s[r] = D::dot(D::dot(s[r], c0, load_s8(x)), c1, load_s8(x + 16));
+          s[r][0] = D::dot(s[r][0], c0, load_s8(x));
+          s[r][1] = D::dot(s[r][1], c1, load_s8(x + 16));
         }
       }
     }
     const double d = fp16(w + 64);
     for (int r = 0; r < R; ++r)
-      acc[r] += d * static_cast<double>(vaddvq_s32(s[r]) - a.block_sums(n0 + r)[b]);
+      acc[r] += d * static_cast<double>(vaddvq_s32(vaddq_s32(s[r][0], s[r][1])) -
+                                        a.block_sums(n0 + r)[b]);
   }
   for (int r = 0; r < R; ++r)
     out[r] = static_cast<float>(acc[r] * a.step(n0 + r));
