@@ -43,7 +43,8 @@ struct Case {
   bitnet_tensor node;
   std::vector<std::vector<std::byte>> data;
 
-  Case(int32_t op, int32_t type, int64_t n_act = 5) {
+  // MUL_MAT multiplies `n_act` activation rows in each of `batch` batches by one weight matrix.
+  Case(int32_t op, int32_t type, int64_t n_act = 5, int64_t batch = 1) {
     constexpr int32_t f32 = BITNET_TYPE_F32, i32 = BITNET_TYPE_I32;
     for (bitnet_tensor& l : leaves)
       l = tensor(f32, {1});
@@ -66,8 +67,8 @@ struct Case {
                               ? 384
                               : std::max<int64_t>(block, 32) * 7 + (block == 1 ? 3 : 0);
         leaves[0] = tensor(type, {k, 37});
-        leaves[1] = op == BITNET_OP_MUL_MAT ? tensor(f32, {k, n_act}) : tensor(i32, {3});
-        node = op == BITNET_OP_MUL_MAT ? tensor(f32, {37, n_act}) : tensor(f32, {k, 3});
+        leaves[1] = op == BITNET_OP_MUL_MAT ? tensor(f32, {k, n_act, batch}) : tensor(i32, {3});
+        node = op == BITNET_OP_MUL_MAT ? tensor(f32, {37, n_act, batch}) : tensor(f32, {k, 3});
         n_src = 2;
         break;
       }
@@ -191,10 +192,16 @@ BOOST_AUTO_TEST_CASE(every_op_and_type_matches_cpu_generic) {
   for (int32_t op = BITNET_OP_NONE + 1; op < BITNET_OP_COUNT; ++op)
     for (const auto& t : bitnet::sdk::kTypeTraits) {
       if (!generic.supports(Case(op, t.id).node)) continue;
-      for (int64_t n_act :
-           op == BITNET_OP_MUL_MAT ? std::vector<int64_t>{5, 7, 2} : std::vector<int64_t>{5}) {
-        BOOST_TEST_CONTEXT(bitnet::sdk::op_name(op) << " " << t.name << " x" << n_act) {
-          Case c(op, t.id, n_act);
+      // Activation rows: 4 + 1, 4 + 3, 2, and 3 in each of two batches sharing the weights.
+      const std::vector<std::pair<int64_t, int64_t>> shapes =
+          op == BITNET_OP_MUL_MAT
+              ? std::vector<std::pair<int64_t, int64_t>>{{5, 1}, {7, 1}, {2, 1}, {3, 2}}
+              : std::vector<std::pair<int64_t, int64_t>>{{5, 1}};
+      for (const auto& [n_act, batch] : shapes) {
+        const std::string what = std::string(bitnet::sdk::op_name(op)) + " " + std::string(t.name) +
+                                 " x" + std::to_string(n_act) + "x" + std::to_string(batch);
+        BOOST_TEST_CONTEXT(what) {
+          Case c(op, t.id, n_act, batch);
           c.fill(rng);
           const std::vector<float> want = c.run(generic), got = c.run(neon);
           BOOST_REQUIRE_EQUAL(got.size(), want.size());
@@ -206,8 +213,7 @@ BOOST_AUTO_TEST_CASE(every_op_and_type_matches_cpu_generic) {
           }
           BOOST_REQUIRE(scale > 0);
           BOOST_TEST(diff <= bound(op, t.id) * scale);
-          BOOST_TEST_MESSAGE(bitnet::sdk::op_name(op)
-                             << " " << t.name << " x" << n_act << ": " << diff / scale);
+          BOOST_TEST_MESSAGE(what << ": " << diff / scale);
           ++checked;
         }
       }
