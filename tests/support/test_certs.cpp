@@ -38,7 +38,8 @@ void add_ext(X509* cert, X509* issuer, int nid, const char* value) {
 }
 
 // issuer == nullptr makes a self-signed certificate.
-Cert make_cert(EVP_PKEY* key, const char* common_name, X509* issuer, EVP_PKEY* issuer_key) {
+Cert make_cert(EVP_PKEY* key, const char* common_name, X509* issuer, EVP_PKEY* issuer_key,
+               const std::string& subject_alt_name = "") {
   Cert cert(X509_new());
   check(cert != nullptr, "allocate a certificate");
   X509* x = cert.get();
@@ -69,7 +70,7 @@ Cert make_cert(EVP_PKEY* key, const char* common_name, X509* issuer, EVP_PKEY* i
     add_ext(x, signer, NID_basic_constraints, "critical,CA:FALSE");
     add_ext(x, signer, NID_key_usage, "critical,digitalSignature");
     add_ext(x, signer, NID_ext_key_usage, "serverAuth");
-    add_ext(x, signer, NID_subject_alt_name, "IP:127.0.0.1,DNS:localhost");
+    add_ext(x, signer, NID_subject_alt_name, subject_alt_name.c_str());
   }
   check(X509_sign(x, issuer ? issuer_key : key, EVP_sha256()) > 0, "sign a certificate");
   return cert;
@@ -94,13 +95,14 @@ void write_key(const std::filesystem::path& path, EVP_PKEY* key) {
 
 }  // namespace
 
-TestCerts make_test_certs(const std::filesystem::path& dir) {
+TestCerts make_test_certs(const std::filesystem::path& dir, const std::string& subject_alt_name) {
   std::filesystem::create_directories(dir);
   TestCerts out{dir / "ca.pem", dir / "server.pem", dir / "server-key.pem", dir / "other-ca.pem"};
   Key ca_key = make_key();
   Cert ca = make_cert(ca_key.get(), "bitnet test CA", nullptr, nullptr);
   Key server_key = make_key();
-  Cert server = make_cert(server_key.get(), "localhost", ca.get(), ca_key.get());
+  Cert server =
+      make_cert(server_key.get(), "bitnet test hub", ca.get(), ca_key.get(), subject_alt_name);
   Key other_key = make_key();
   Cert other = make_cert(other_key.get(), "bitnet unrelated test CA", nullptr, nullptr);
   write_cert(out.ca_pem, ca.get());

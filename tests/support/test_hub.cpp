@@ -72,6 +72,16 @@ hub::Reply fault_reply(const Fault& f, const hub::Reply& normal) {
     r.set_header("ETag", "\"" + r.sha256 + "\"");
     return r;
   }
+  if (f.kind == Fault::ignore_range) {
+    hub::Reply r = normal;
+    if (r.is_file && (r.status == 206 || r.status == 416)) {
+      r.status = 200;
+      r.begin = 0;
+      r.end = r.content->size();
+      std::erase_if(r.headers, [](const auto& h) { return h.first == "Content-Range"; });
+    }
+    return r;
+  }
   if (f.kind == Fault::wrong_bytes) {
     hub::Reply r = normal;
     auto changed = std::make_shared<std::string>(*normal.content);

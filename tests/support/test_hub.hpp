@@ -20,10 +20,21 @@ struct TestCerts {
 
 // A CA and a server certificate for 127.0.0.1 and localhost (SAN IP + DNS), made with OpenSSL's
 // API and written under dir (created if needed), plus an unrelated CA for a wrong-CA test.
-TestCerts make_test_certs(const std::filesystem::path& dir);
+// Another subject_alt_name (OpenSSL's syntax) makes a certificate for the wrong host.
+TestCerts make_test_certs(const std::filesystem::path& dir,
+                          const std::string& subject_alt_name = "IP:127.0.0.1,DNS:localhost");
 
 struct Fault {  // what the next matching request gets instead of a normal answer
-  enum Kind { status, redirect, stall, drop_after, wrong_bytes, replace_body, lie_length } kind;
+  enum Kind {
+    status,
+    redirect,
+    stall,
+    drop_after,
+    wrong_bytes,
+    replace_body,
+    lie_length,
+    ignore_range  // the whole file with 200, as a server without Range support answers
+  } kind;
   int code = 0;          // status: 401/403/404/416/429/500/503 ... (429 sends Retry-After: 0)
   std::string location;  // redirect: absolute URL (302)
   // drop_after: bytes of body sent before the connection is closed;
