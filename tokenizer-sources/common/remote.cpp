@@ -72,6 +72,14 @@ std::vector<std::string> cached_matches(const fs::path& dir, const std::string& 
   return out;
 }
 
+// A failed download must not leave empty folders behind in the cache (a cut one keeps its
+// .partial, so its folder stays).
+void drop_if_empty(const fs::path& dir) {
+  std::error_code ec;
+  if (fs::is_empty(dir, ec) && fs::remove(dir, ec) && fs::is_empty(dir.parent_path(), ec))
+    fs::remove(dir.parent_path(), ec);
+}
+
 void write_checksum(const fs::path& dest, const std::string& sha256) {
   if (sha256.empty()) return;
   std::ofstream(dest.string() + ".sha256") << sha256 << "  " << dest.filename().string() << "\n";
@@ -146,6 +154,7 @@ bool download_file(const Remote& remote, const std::string& url, const fs::path&
   r.validate = [&](const std::string& path) { return check_file(path, name, n_vocab); };
   host.info("downloading ", shown_url(url), " (", remote.label, ")");
   const bitnet::sdk::DownloadResult d = bitnet::sdk::download(host, r);
+  if (d.code != BITNET_STATUS_OK) drop_if_empty(dest.parent_path());
   if (d.code == BITNET_STATUS_NOT_FOUND) {
     note = remote.label + " has no " + shown_url(url) + " (404)";
     return false;
@@ -168,6 +177,7 @@ std::optional<std::vector<std::string>> list_repo(const Remote& remote, const st
   std::error_code ec;
   fs::remove(listing, ec);
   fs::remove(listing.string() + ".sha256", ec);
+  drop_if_empty(scratch);
   boost::system::error_code jec;
   const json::value v = json::parse(text.str(), jec);
   const json::value* siblings =
