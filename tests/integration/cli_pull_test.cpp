@@ -94,6 +94,7 @@ BOOST_FIXTURE_TEST_CASE(pull_refuses_what_it_cannot_trust, SourcesHub) {
 
 BOOST_FIXTURE_TEST_CASE(pre_download_a_folder_of_models, SourcesHub) {
   model("a/llama2-sized.gguf");
+  fs::create_directories(dir / "models/b");
   write_random_model(dir / "models/b/embedded.gguf", {.arch = "llama"});
   Run r = run_cli("tokenizer pre-download --model-dir " + (dir / "models").string());
   BOOST_TEST(r.exit_code == 0, r.out);

@@ -95,7 +95,16 @@ BOOST_FIXTURE_TEST_CASE(failures_leave_nothing_in_the_cache, SourcesHub) {
   fetch_fails("--model " + m, "not a tokenizer.json");
   hub->push_fault(kLlama2Path, Fault{.kind = Fault::wrong_bytes});
   fetch_fails("--model " + m, "SHA-256", "BITNET_DOWNLOAD_RETRIES=0");
+  // A Content-Length that promises more than comes looks like a cut: only a .partial stays.
   hub->push_fault(kLlama2Path, Fault{.kind = Fault::lie_length, .bytes = 100});
+  Run longer = run_cli("tokenizer fetch --model " + m, "BITNET_DOWNLOAD_RETRIES=0");
+  BOOST_TEST(longer.exit_code == 1, longer.out);
+  BOOST_TEST(!fs::exists(llama2_cache(*this) / "tokenizer.json"));
+  BOOST_TEST(cached_files() == 1u);
+  BOOST_TEST(fs::exists(llama2_cache(*this) / "tokenizer.json.partial"));
+  fs::remove_all(cache);
+  // One that promises less than comes is refused outright.
+  hub->push_fault(kLlama2Path, Fault{.kind = Fault::lie_length, .bytes = -100});
   fetch_fails("--model " + m, "", "BITNET_DOWNLOAD_RETRIES=0");
   // The model names its repository, but its embedding is smaller than that tokenizer.
   const std::string small = model("small.gguf", 1000, "NousResearch/Llama-2-7b-hf");

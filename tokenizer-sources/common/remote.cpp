@@ -205,18 +205,10 @@ std::optional<SourceResult> fetch_into_cache(
   }
   std::string wanted = q.file.empty() ? "tokenizer.json" : q.file;
   if (wanted.find('*') != std::string::npos) {
+    // Online, the repository's listing decides; offline, what an earlier pull left.
     const fs::path dir = repo_dir(q.cache_dir, q.repo_id, q.revision);
     std::vector<std::string> matches;
-    if (!remote.force) matches = cached_matches(dir, wanted);
-    if (matches.empty()) {
-      if (!q.allow_network) {
-        note = "no file matching " + wanted + " in " + dir.string();
-        return std::nullopt;
-      }
-      if (api_url.empty()) {
-        note = remote.label + " cannot list a repository's files; name the file (--file)";
-        return std::nullopt;
-      }
+    if (q.allow_network && !api_url.empty()) {
       std::optional<std::vector<std::string>> files = list_repo(remote, api_url, dir, note);
       if (!files) return std::nullopt;
       for (const std::string& f : *files)
@@ -224,6 +216,14 @@ std::optional<SourceResult> fetch_into_cache(
       if (matches.empty()) {
         note = q.repo_id + " on " + remote.label + " has no file matching " + wanted +
                " (its files: " + joined(*files) + ")";
+        return std::nullopt;
+      }
+    } else {
+      matches = cached_matches(dir, wanted);
+      if (matches.empty()) {
+        note = q.allow_network
+                   ? remote.label + " cannot list a repository's files; name the file (--file)"
+                   : "no file matching " + wanted + " in " + dir.string();
         return std::nullopt;
       }
     }

@@ -40,7 +40,9 @@ struct Settings {
 
 class MirrorSource final : public bitnet::sdk::Source {
  public:
-  explicit MirrorSource(Settings s) : s_(std::move(s)) {}
+  explicit MirrorSource(Settings s) : s_(std::move(s)) {
+    expand({}, {});  // an unknown placeholder is a settings error, found before any download
+  }
 
   std::optional<SourceResult> resolve(const Query& q, std::string& note) override {
     Query query = q;

@@ -12,7 +12,7 @@ namespace {
 namespace fs = std::filesystem;
 
 Entry scan(const fs::path& dir, std::string kind, std::string name) {
-  Entry e{dir, std::move(kind), std::move(name), {}, {}, 0, {}};
+  Entry e{dir, std::move(kind), std::move(name), {}, {}, 0, fs::file_time_type::min()};
   std::error_code ec;
   for (auto it = fs::recursive_directory_iterator(dir, ec); !ec && it != fs::end(it);
        it.increment(ec)) {
