@@ -71,7 +71,8 @@ ContentRange content_range(const std::optional<std::string>& h) {
 struct Retry {
   std::string why;
   std::optional<std::chrono::milliseconds> after;  // the server's Retry-After
-  bool restart = false;  // the partial file was dropped: once per download, not a retry
+  bool restart = false;      // the partial file was dropped: once per download, not a retry
+  bool server_busy = false;  // 429, 5xx: the server, not the network, failed
 };
 
 class Downloader {
@@ -124,8 +125,10 @@ class Downloader {
             (resumable ? "the " + std::to_string(*kept) + " bytes received are kept in " +
                              partial_.path().string() + " and the next run resumes; "
                        : std::string()) +
-            "check the network and HTTPS_PROXY, raise BITNET_DOWNLOAD_TIMEOUT or "
-            "BITNET_DOWNLOAD_RETRIES, and run the command again");
+            (last.server_busy ? "the server is overloaded or failing: try again later, or use "
+                                "another source"
+                              : "check the network and HTTPS_PROXY, raise BITNET_DOWNLOAD_TIMEOUT "
+                                "or BITNET_DOWNLOAD_RETRIES, and run the command again"));
   }
 
   Step attempt_once() {
@@ -170,6 +173,7 @@ class Downloader {
     local_error_.reset();
     expected_total_.reset();
     range_mismatch_ = false;
+    resumed_ = *offset > 0;
     auto outcome = fetch(
         request, [&](const Response& r) { return accept(url, r, *offset); },
         [&](const char* data, size_t size) { return write(data, size); });
@@ -193,6 +197,7 @@ class Downloader {
       if (offset > 0) log::info("net", "the server sent the whole file; starting over");
       if (auto t = partial_.truncate(); !t) return stop(t.error());
       offset = 0;
+      resumed_ = false;
     } else if (r.status == 206) {
       const ContentRange range = content_range(r.header("content-range"));
       if (range.first != offset) {
@@ -281,7 +286,7 @@ class Downloader {
       return Result<Downloaded>(
           make_error(BITNET_STATUS_NOT_FOUND,
                      what + " (not found); check the repository, the revision and the file name"));
-    if (s == 429 || s == 408 || s >= 500) return Retry{what, retry_after(r)};
+    if (s == 429 || s == 408 || s >= 500) return Retry{what, retry_after(r), false, true};
     return Result<Downloaded>(
         make_error(BITNET_STATUS_NETWORK, what + ", which a download cannot use; check the URL"));
   }
@@ -320,6 +325,8 @@ class Downloader {
   }
 
   Step refuse(const Url& url, const std::string& why) {
+    // The kept part may be what is wrong (another file's bytes, a bad disk): once from zero.
+    if (resumed_) return restart("the resumed download of " + shown(url) + " " + why);
     partial_.remove();
     return Result<Downloaded>(make_error(
         BITNET_STATUS_DATA_LOSS, "the download of " + shown(url) + " " + why +
@@ -339,6 +346,7 @@ class Downloader {
   int64_t written_ = 0;
   int last_status_ = 0;
   bool range_mismatch_ = false;
+  bool resumed_ = false;
 };
 
 std::optional<Downloaded> already_there(const DownloadRequest& req) {

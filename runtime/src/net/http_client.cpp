@@ -89,6 +89,9 @@ class Session {
   asio::awaitable<bool> connect() {
     const std::string host = request_.proxy ? request_.proxy->host : request_.url.host;
     const uint16_t port = request_.proxy ? request_.proxy->port : request_.url.port;
+    const std::string name = request_.proxy
+                                 ? "the proxy " + request_.proxy->display() + " (HTTPS_PROXY)"
+                                 : host + ":" + std::to_string(port);
     tcp::resolver resolver(ioc_);
     asio::steady_timer deadline(ioc_, request_.timeout);
     deadline.async_wait([&](error_code ec) {
@@ -98,16 +101,14 @@ class Session {
     deadline.cancel();
     if (rec == asio::error::operation_aborted)
       co_return fail(Failure::timeout,
-                     "looking up " + host + " took longer than " + seconds(request_.timeout));
-    if (rec) co_return fail(Failure::connect, "cannot resolve " + host + ": " + rec.message());
+                     "looking up " + name + " took longer than " + seconds(request_.timeout));
+    if (rec) co_return fail(Failure::connect, "cannot resolve " + name + ": " + rec.message());
     arm();
     auto [cec, ep] = co_await beast::get_lowest_layer(stream_).async_connect(endpoints, kTuple);
     if (cec == beast::error::timeout)
-      co_return fail(Failure::timeout, "connecting to " + host + ":" + std::to_string(port) +
-                                           " took longer than " + seconds(request_.timeout));
-    if (cec)
-      co_return fail(Failure::connect, "cannot connect to " + host + ":" + std::to_string(port) +
-                                           ": " + cec.message());
+      co_return fail(Failure::timeout,
+                     "connecting to " + name + " took longer than " + seconds(request_.timeout));
+    if (cec) co_return fail(Failure::connect, "cannot connect to " + name + ": " + cec.message());
     co_return true;
   }
 
