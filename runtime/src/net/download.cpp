@@ -167,6 +167,12 @@ class Downloader {
                     *proxy,
                     req_.ca_bundle,
                     settings_.timeout};
+    if (log::enabled(log::Level::trace)) {
+      std::string names;
+      for (const auto& header : request.headers) names += " " + header.first;
+      log::print(log::Level::trace, "net", "caller headers sent (values withheld):",
+                 names.empty() ? " none" : names);
+    }
     log::debug("net", "GET ", shown(url),
                *offset > 0 ? " from byte " + std::to_string(*offset) : "",
                *proxy ? " through " + (*proxy)->display() : "");
