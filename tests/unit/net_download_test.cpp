@@ -158,6 +158,18 @@ BOOST_AUTO_TEST_CASE(bad_requests_are_refused_before_any_work) {
   BOOST_TEST(net::download(r).error().code == BITNET_STATUS_INVALID_ARGUMENT);
 
   r.dest = dir.path / "f.json";
+  r.headers = {{"Authorization", "Bearer SECRET\n"}};
+  auto newline = net::download(r);
+  BOOST_REQUIRE(!newline);
+  BOOST_TEST(newline.error().code == BITNET_STATUS_INVALID_ARGUMENT);
+  BOOST_TEST(newline.error().message.find("line break") != std::string::npos);
+  BOOST_TEST(newline.error().message.find("SECRET") == std::string::npos);
+  r.headers = {{"", "x"}};
+  BOOST_TEST(net::download(r).error().code == BITNET_STATUS_INVALID_ARGUMENT);
+  r.headers = {{"Bad Name", "x"}};
+  BOOST_TEST(net::download(r).error().code == BITNET_STATUS_INVALID_ARGUMENT);
+  r.headers.clear();
+
   env.set("BITNET_DOWNLOAD_TIMEOUT", "soon");
   auto timeout = net::download(r);
   BOOST_REQUIRE(!timeout);

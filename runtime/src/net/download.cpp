@@ -13,6 +13,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <cstring>
 #include <thread>
 #include <variant>
 
@@ -169,9 +170,10 @@ class Downloader {
                     settings_.timeout};
     if (log::enabled(log::Level::trace)) {
       std::string names;
-      for (const auto& header : request.headers) names += " " + header.first;
-      log::print(log::Level::trace, "net", "caller headers sent (values withheld):",
-                 names.empty() ? " none" : names);
+      for (const auto& header : request.headers)
+        names += " " + header.first;
+      log::print(log::Level::trace, "net",
+                 "caller headers sent (values withheld):", names.empty() ? " none" : names);
     }
     log::debug("net", "GET ", shown(url),
                *offset > 0 ? " from byte " + std::to_string(*offset) : "",
@@ -368,6 +370,26 @@ std::optional<Downloaded> already_there(const DownloadRequest& req) {
                     0};
 }
 
+// A line break in a value would end the header early and smuggle in whatever follows (a token
+// file with a trailing newline is the usual cause). The value is never quoted back.
+Result<> check_headers(const DownloadRequest& req) {
+  for (const auto& [name, value] : req.headers) {
+    const bool name_ok = !name.empty() && std::all_of(name.begin(), name.end(), [](char c) {
+      return std::isalnum(static_cast<unsigned char>(c)) || std::strchr("!#$%&'*+-.^_`|~", c);
+    });
+    if (!name_ok)
+      return make_error(BITNET_STATUS_INVALID_ARGUMENT,
+                        "a request header for " + redact_url(req.url) +
+                            " has an empty or invalid name; use letters, digits and '-'");
+    if (value.find_first_of(std::string_view("\r\n\0", 3)) != std::string::npos)
+      return make_error(BITNET_STATUS_INVALID_ARGUMENT,
+                        "the " + name + " header for " + redact_url(req.url) +
+                            " has a line break in its value; remove the trailing newline from "
+                            "the token or the file it comes from");
+  }
+  return {};
+}
+
 }  // namespace
 
 Result<Downloaded> download(const DownloadRequest& req) {
@@ -380,6 +402,7 @@ Result<Downloaded> download(const DownloadRequest& req) {
     return make_error(BITNET_STATUS_INVALID_ARGUMENT,
                       "the expected SHA-256 for " + redact_url(req.url) +
                           " is not 64 hex digits; fix the value or leave it empty");
+  if (auto h = check_headers(req); !h) return h.error();
   auto settings = settings_from_env();
   if (!settings) return settings.error();
   if (auto existing = already_there(req)) return *existing;
