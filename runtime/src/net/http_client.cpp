@@ -136,10 +136,11 @@ class Session {
                      "the proxy " + proxy.display() +
                          " wants credentials (407); put user:password in HTTPS_PROXY "
                          "(http://user:password@host:port)");
+    // A gateway error (502, 503, 504) may pass; a policy refusal (403) will not.
     if (status / 100 != 2)
-      co_return fail(Failure::connect, "the proxy " + proxy.display() + " refused to connect to " +
-                                           request_.url.authority(true) + " (HTTP " +
-                                           std::to_string(status) + ")");
+      co_return fail(status >= 500 ? Failure::connect : Failure::refused,
+                     "the proxy " + proxy.display() + " refused to connect to " +
+                         request_.url.authority(true) + " (HTTP " + std::to_string(status) + ")");
     log::debug("net", "tunnel to ", request_.url.authority(true), " through ", proxy.display());
     co_return true;
   }
