@@ -54,7 +54,12 @@ class Session {
   Session(asio::io_context& ioc, ssl::context& ctx, const Request& request,
           const std::function<bool(const Response&)>& on_response,
           const std::function<bool(const char*, size_t)>& sink)
-      : ioc_(ioc), stream_(ioc, ctx), request_(request), on_response_(on_response), sink_(sink) {}
+      : resolver_(ioc),
+        deadline_(ioc),
+        stream_(ioc, ctx),
+        request_(request),
+        on_response_(on_response),
+        sink_(sink) {}
 
   Outcome outcome;
 
@@ -92,13 +97,13 @@ class Session {
     const std::string name = request_.proxy
                                  ? "the proxy " + request_.proxy->display() + " (HTTPS_PROXY)"
                                  : host + ":" + std::to_string(port);
-    tcp::resolver resolver(ioc_);
-    asio::steady_timer deadline(ioc_, request_.timeout);
-    deadline.async_wait([&](error_code ec) {
-      if (!ec) resolver.cancel();
+    // Members, not locals: the timer's handler may run after the lookup has finished.
+    deadline_.expires_after(request_.timeout);
+    deadline_.async_wait([this](error_code ec) {
+      if (!ec) resolver_.cancel();
     });
-    auto [rec, endpoints] = co_await resolver.async_resolve(host, std::to_string(port), kTuple);
-    deadline.cancel();
+    auto [rec, endpoints] = co_await resolver_.async_resolve(host, std::to_string(port), kTuple);
+    deadline_.cancel();
     if (rec == asio::error::operation_aborted)
       co_return fail(Failure::timeout,
                      "looking up " + name + " took longer than " + seconds(request_.timeout));
@@ -236,7 +241,8 @@ class Session {
     outcome.body_complete = true;
   }
 
-  asio::io_context& ioc_;
+  tcp::resolver resolver_;
+  asio::steady_timer deadline_;
   beast::ssl_stream<beast::tcp_stream> stream_;
   beast::flat_buffer buffer_;
   const Request& request_;
