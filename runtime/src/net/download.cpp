@@ -1,6 +1,7 @@
 // One download: retries around attempts, each attempt following redirects, each response
 // either written to the `.partial` file or turned into a clear error. Nothing reaches `dest`
 // before its size, SHA-256 and the caller's check have passed.
+#include "header_fields.hpp"
 #include "http_client.hpp"
 #include "partial_file.hpp"
 #include "progress.hpp"
@@ -11,9 +12,7 @@
 #include <bitnet/runtime/net/download.hpp>
 
 #include <algorithm>
-#include <charconv>
 #include <cmath>
-#include <cstring>
 #include <thread>
 #include <variant>
 
@@ -27,46 +26,10 @@ std::string shown(const Url& url) {
   return redact_url(url.text());
 }
 
-bool is_sha256(std::string_view s) {
-  return s.size() == 64 && std::all_of(s.begin(), s.end(), [](char c) {
-           return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
-         });
-}
-
 std::string lower(std::string s) {
   std::transform(s.begin(), s.end(), s.begin(),
                  [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
   return s;
-}
-
-// An ETag that is a SHA-256 (HF's LFS files), with W/ and quotes stripped; else "".
-std::string etag_sha256(const std::optional<std::string>& etag) {
-  if (!etag) return "";
-  std::string_view v = *etag;
-  if (v.starts_with("W/")) v.remove_prefix(2);
-  if (v.size() >= 2 && v.front() == '"' && v.back() == '"') v = v.substr(1, v.size() - 2);
-  return is_sha256(v) ? lower(std::string(v)) : "";
-}
-
-std::optional<int64_t> to_int(std::string_view s) {
-  int64_t v = 0;
-  const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-  if (ec != std::errc() || end != s.data() + s.size() || v < 0) return std::nullopt;
-  return v;
-}
-
-// Content-Range: "bytes FIRST-LAST/TOTAL" or "bytes */TOTAL".
-struct ContentRange {
-  std::optional<int64_t> first, total;
-};
-ContentRange content_range(const std::optional<std::string>& h) {
-  ContentRange r;
-  if (!h || !h->starts_with("bytes ")) return r;
-  const std::string_view v = std::string_view(*h).substr(6);
-  const size_t slash = v.find('/'), dash = v.find('-');
-  if (slash != std::string_view::npos) r.total = to_int(v.substr(slash + 1));
-  if (dash != std::string_view::npos && dash < slash) r.first = to_int(v.substr(0, dash));
-  return r;
 }
 
 struct Retry {
@@ -207,7 +170,7 @@ class Downloader {
       offset = 0;
       resumed_ = false;
     } else if (r.status == 206) {
-      const ContentRange range = content_range(r.header("content-range"));
+      const ContentRange range = parse_content_range(r.header("content-range"));
       if (range.first != offset) {
         range_mismatch_ = true;
         return false;
@@ -216,7 +179,7 @@ class Downloader {
       return false;
     }
     const auto length = r.header("content-length");
-    const std::optional<int64_t> body = length ? to_int(*length) : std::nullopt;
+    const std::optional<int64_t> body = length ? parse_count(*length) : std::nullopt;
     expected_total_ = body ? std::optional<int64_t>(offset + *body) : std::nullopt;
     if (expected_total_ && req_.max_bytes > 0 && *expected_total_ > req_.max_bytes) {
       partial_.remove();
@@ -279,7 +242,7 @@ class Downloader {
     }
     if (range_mismatch_) return restart(what + " with another range than the one asked for");
     if (s == 416 && offset > 0) {
-      if (content_range(r.header("content-range")).total == offset) {
+      if (parse_content_range(r.header("content-range")).total == offset) {
         expected_total_ = offset;
         return finish(url, r);
       }
@@ -306,7 +269,7 @@ class Downloader {
 
   static std::optional<std::chrono::milliseconds> retry_after(const Response& r) {
     const auto h = r.header("retry-after");
-    const auto secs = h ? to_int(*h) : std::nullopt;
+    const auto secs = h ? parse_count(*h) : std::nullopt;
     if (!secs) return std::nullopt;
     return std::chrono::milliseconds(std::min<int64_t>(*secs, kMaxDelay.count()) * 1000);
   }
@@ -370,26 +333,6 @@ std::optional<Downloaded> already_there(const DownloadRequest& req) {
                     0};
 }
 
-// A line break in a value would end the header early and smuggle in whatever follows (a token
-// file with a trailing newline is the usual cause). The value is never quoted back.
-Result<> check_headers(const DownloadRequest& req) {
-  for (const auto& [name, value] : req.headers) {
-    const bool name_ok = !name.empty() && std::all_of(name.begin(), name.end(), [](char c) {
-      return std::isalnum(static_cast<unsigned char>(c)) || std::strchr("!#$%&'*+-.^_`|~", c);
-    });
-    if (!name_ok)
-      return make_error(BITNET_STATUS_INVALID_ARGUMENT,
-                        "a request header for " + redact_url(req.url) +
-                            " has an empty or invalid name; use letters, digits and '-'");
-    if (value.find_first_of(std::string_view("\r\n\0", 3)) != std::string::npos)
-      return make_error(BITNET_STATUS_INVALID_ARGUMENT,
-                        "the " + name + " header for " + redact_url(req.url) +
-                            " has a line break in its value; remove the trailing newline from "
-                            "the token or the file it comes from");
-  }
-  return {};
-}
-
 }  // namespace
 
 Result<Downloaded> download(const DownloadRequest& req) {
@@ -402,7 +345,7 @@ Result<Downloaded> download(const DownloadRequest& req) {
     return make_error(BITNET_STATUS_INVALID_ARGUMENT,
                       "the expected SHA-256 for " + redact_url(req.url) +
                           " is not 64 hex digits; fix the value or leave it empty");
-  if (auto h = check_headers(req); !h) return h.error();
+  if (auto h = check_request_headers(req.headers, redact_url(req.url)); !h) return h.error();
   auto settings = settings_from_env();
   if (!settings) return settings.error();
   if (auto existing = already_there(req)) return *existing;
