@@ -60,7 +60,9 @@ struct SeenRequest {
 //        end -> 416. Missing: 404 with X-Error-Code (RepoNotFound, EntryNotFound).
 //   GET /api/models/{repo}[/revision/{rev}] -> {"id", "sha", "siblings": [{"rfilename"}]}.
 // X-Repo-Commit and "sha" are a fixed 40-hex digest of repo@revision (or the revision itself
-// when it is 40 hex digits).
+// when it is 40 hex digits). A repo folder holding a file `.token` is gated as HF's gated repos
+// are: 401 without an Authorization header, 403 unless it is "Bearer <the file's text>".
+// Names starting with '.' are never served or listed.
 class TestHub {
  public:
   TestHub(std::filesystem::path root, const TestCerts& certs);
