@@ -87,6 +87,10 @@ BOOST_FIXTURE_TEST_CASE(failures_leave_nothing_in_the_cache, SourcesHub) {
     BOOST_TEST(cached_files() == 0u, args << ": something stayed in the cache");
   };
   fetch_fails("--repo org/absent", "(404)");
+  // Without the hub's CA in the settings its certificate is not trusted.
+  put_file(dir / "no-ca.json", "{}");
+  fetch_fails("--model " + m, "the TLS certificate of 127.0.0.1",
+              "BITNET_CONFIG='" + (dir / "no-ca.json").string() + "'");
   fetch_fails("--repo private/tok", "401", "HF_TOKEN=");
   fetch_fails("--repo private/tok", "403", "HF_TOKEN=hf_other");
   hub->push_fault(kLlama2Path, Fault{.kind = Fault::replace_body, .body = "{\"model\": "});
@@ -232,6 +236,20 @@ BOOST_FIXTURE_TEST_CASE(an_https_tokenizer_is_downloaded_once_and_checked, Sourc
   BOOST_TEST(contains(refused.out, "has 32000 tokens but the model's embedding has 1000 rows"),
              refused.out);
   BOOST_TEST(run_cli("tokenize --tokenizer http://127.0.0.1:1/t.json --text x").exit_code == 1);
+}
+
+BOOST_FIXTURE_TEST_CASE(through_a_connect_proxy_unless_no_proxy, SourcesHub) {
+  const std::string m = model("m.gguf");
+  ConnectProxy proxy;
+  const std::string via = "HTTPS_PROXY=http://127.0.0.1:" + std::to_string(proxy.port());
+  Run r = run_cli("tokenizer fetch --model " + m, via);
+  BOOST_REQUIRE_MESSAGE(r.exit_code == 0, r.out);
+  BOOST_REQUIRE(!proxy.connects().empty());
+  BOOST_TEST(proxy.connects()[0] == "127.0.0.1:" + std::to_string(hub->port()));
+  const size_t n = proxy.connects().size();
+  Run direct = run_cli("tokenizer fetch --force --model " + m, via + " NO_PROXY=127.0.0.1");
+  BOOST_TEST(direct.exit_code == 0, direct.out);
+  BOOST_TEST(proxy.connects().size() == n);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
