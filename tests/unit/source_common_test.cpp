@@ -1,6 +1,10 @@
 // The pieces the hf-hub and mirror sources share: names that must stay inside the cache, the
 // '*' patterns of `pull`, and the checks a downloaded file passes before it is accepted.
+#include <bitnet/sdk/http.hpp>
+
 #include <boost/test/unit_test.hpp>
+
+#include <cstddef>
 
 #include <filesystem>
 #include <fstream>
@@ -98,6 +102,20 @@ BOOST_AUTO_TEST_CASE(secrets_come_from_files_without_being_shown) {
   BOOST_CHECK_THROW(bs::parse_settings("[1]", "hub"), bitnet::sdk::Error);
   BOOST_CHECK_THROW(bs::bool_setting(bs::parse_settings(R"({"f": 1})", "hub"), "f", false, "hub"),
                     bitnet::sdk::Error);
+}
+
+BOOST_AUTO_TEST_CASE(a_host_without_the_download_service_is_refused_plainly) {
+  bitnet::sdk::DownloadRequest r;
+  r.url = "https://hub.example/x";
+  r.dest_path = "/tmp/never-written";
+  const bitnet::sdk::DownloadResult none = bitnet::sdk::download(bitnet::sdk::Host(), r);
+  BOOST_TEST(none.code == BITNET_STATUS_UNSUPPORTED);
+  BOOST_TEST(none.error.find("no download service") != std::string::npos, none.error);
+  // An ABI 1.0 host's table ends before the entry.
+  bitnet_host_services old{};
+  old.struct_size = offsetof(bitnet_host_services, http_download);
+  BOOST_TEST(!bitnet::sdk::can_download(bitnet::sdk::Host(&old)));
+  BOOST_TEST(!fs::exists("/tmp/never-written"));
 }
 
 BOOST_AUTO_TEST_SUITE_END()
