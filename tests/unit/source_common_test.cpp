@@ -5,7 +5,6 @@
 #include <boost/test/unit_test.hpp>
 
 #include <cstddef>
-
 #include <filesystem>
 #include <fstream>
 
