@@ -156,7 +156,11 @@ class Downloader {
     if (!outcome->response) return Retry{outcome->message, std::nullopt};
     const Response& r = *outcome->response;
     if (outcome->failure != Failure::none) return Retry{outcome->message, std::nullopt};
-    if ((r.status == 200 || r.status == 206) && !range_mismatch_) return finish(url, r);
+    if ((r.status == 200 || r.status == 206) && !range_mismatch_) {
+      if (outcome->overlong)
+        return refuse(url, "is longer than the Content-Length the server announced");
+      return finish(url, r);
+    }
     return classify(url, r, *offset);
   }
 

@@ -238,7 +238,8 @@ class Session {
         co_return;
       }
     }
-    outcome.body_complete = true;
+    // One request on a closing connection: anything after the body is a longer body.
+    outcome.overlong = buffer_.size() > 0;
   }
 
   tcp::resolver resolver_;
