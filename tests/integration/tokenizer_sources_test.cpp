@@ -23,9 +23,13 @@ namespace {
 struct Layout {
   fs::path root = fs::temp_directory_path() / "bitnet-sources-test";
   fs::path models = root / "models", model_dir = models / "m", cache = root / "cache";
+  fs::path hf_home = root / "hf";
+  // The hub reads the HF cache under HF_HOME: the user's own must not answer for the tests.
   Layout() {
     fs::remove_all(root);
     fs::create_directories(model_dir);
+    ::setenv("HF_HOME", hf_home.c_str(), 1);
+    ::unsetenv("HF_HUB_CACHE");
   }
   ~Layout() { fs::remove_all(root); }
 };
@@ -95,7 +99,9 @@ BOOST_AUTO_TEST_CASE(each_step_wins_in_its_layout) {
   BOOST_TEST(winner(d) == "none");
   BOOST_TEST(d.cache_key == "llama2-32k");
   BOOST_TEST(step(d, "embedded").detail == "the model carries no tokenizer.ggml.tokens");
-  BOOST_TEST(ts::outcome_name(step(d, "hub").outcome) == ts::outcome_name(ts::Outcome::skipped));
+  BOOST_TEST(ts::outcome_name(step(d, "hub").outcome) == ts::outcome_name(ts::Outcome::miss));
+  BOOST_TEST(step(d, "hub").detail.find("downloading needs --auto-download") != std::string::npos,
+             step(d, "hub").detail);
 
   put_tokenizer(l.cache / "tokenizers" / "llama2-32k");
   BOOST_TEST(winner(run()) == "cache");
@@ -149,15 +155,16 @@ BOOST_AUTO_TEST_CASE(strict_and_offline_rules) {
   BOOST_TEST(step(d, "sibling").detail ==
              "strict mode: only the explicit --tokenizer is considered");
 
-  // Network steps: skipped without --auto-download, and offline even with it.
+  // Network steps: offline, they answer from disk only, even with --auto-download.
   c.strict = false;
   c.order = {"hub"};
-  d = ts::discover(host(), c, f, {.allow_network = true});
   c.offline = true;
   const ts::Discovery off = ts::discover(host(), c, f, {.allow_network = true});
-  BOOST_TEST(step(off, "hub").detail == "offline (BITNET_OFFLINE or HF_HUB_OFFLINE is set)");
-  BOOST_TEST(ts::outcome_name(step(d, "hub").outcome) ==
-             ts::outcome_name(ts::Outcome::skipped));  // no hf-hub plugin in this build
+  BOOST_TEST(ts::outcome_name(step(off, "hub").outcome) == ts::outcome_name(ts::Outcome::miss));
+  BOOST_TEST(
+      step(off, "hub").detail.ends_with("; offline (BITNET_OFFLINE or HF_HUB_OFFLINE is set)"),
+      step(off, "hub").detail);
+  c.offline = false;
 
   // Nothing found: the error lists every step and what to do.
   c.order = {"embedded", "parent"};
@@ -244,6 +251,96 @@ BOOST_AUTO_TEST_CASE(cli_where) {
                           "BITNET_CONFIG") != std::string::npos,
              bad.out);
   BOOST_TEST(run_cli("tokenizer fetch").exit_code == 2);
+}
+
+BOOST_AUTO_TEST_CASE(the_hub_reads_the_hf_cache_without_the_network) {
+  Layout l;
+  const fs::path model = bare_model(l.model_dir / "m.gguf", "llama", 32000);
+  const ts::ModelFacts f = facts(model);
+  ts::SourcesConfig c = config(l);
+  c.order = {"cache", "hub"};
+  // huggingface_hub's layout: refs/main names the commit whose snapshot holds the files.
+  const fs::path repo = l.hf_home / "hub" / "models--NousResearch--Llama-2-7b-hf";
+  const std::string commit = "0123456789abcdef0123456789abcdef01234567";
+  put_tokenizer(repo / "snapshots" / commit);
+  fs::create_directories(repo / "refs");
+  std::ofstream(repo / "refs" / "main") << commit;
+
+  ts::Discovery d = ts::discover(host(), c, f, {});
+  BOOST_TEST(winner(d) == "hub");
+  BOOST_TEST(d.found->path == repo / "snapshots" / commit / "tokenizer.json");
+  BOOST_TEST(d.found->origin.find("the HF cache") == 0u, d.found->origin);
+  c.offline = true;  // no network is needed for it
+  BOOST_TEST(winner(ts::discover(host(), c, f, {})) == "hub");
+  // A commit as the revision finds its snapshot directly; another branch is not there.
+  BOOST_TEST(winner(ts::discover(host(), c, f, {.revision = commit})) == "hub");
+  d = ts::discover(host(), c, f, {.revision = "dev"});
+  BOOST_TEST(winner(d) == "none");
+  BOOST_TEST(step(d, "hub").detail.find("not in the HF cache") == 0u, step(d, "hub").detail);
+  // HF_HUB_CACHE moves the hub folder.
+  ::setenv("HF_HUB_CACHE", (l.root / "elsewhere").c_str(), 1);
+  BOOST_TEST(winner(ts::discover(host(), c, f, {})) == "none");
+  ::unsetenv("HF_HUB_CACHE");
+  // "hf_cache": false in the hub settings turns the reading off.
+  c.hub_json = R"({"hf_cache": false})";
+  BOOST_TEST(winner(ts::discover(host(), c, f, {})) == "none");
+}
+
+BOOST_AUTO_TEST_CASE(remote_settings_errors_name_the_source_and_key) {
+  Layout l;
+  const fs::path model = bare_model(l.model_dir / "m.gguf", "llama", 32000);
+  const ts::ModelFacts f = facts(model);
+  const std::pair<const char*, const char*> cases[] = {
+      {R"({"tokenizer_sources": {"mirrors": [{"name": "corp", "base_url": "http://m.corp"}]}})",
+       "mirror corp: \"base_url\" must be an https:// URL, got 'http://m.corp'"},
+      {R"({"tokenizer_sources": {"mirrors": [{"name": "corp", "base_url": "https://m", "template": "{base}/{sha}"}]}})",
+       "the template names {sha}"},
+      {R"({"tokenizer_sources": {"hub": {"endpoint": "ftp://hub"}}})",
+       "the endpoint ftp://hub is not an https:// URL"},
+      {R"({"tokenizer_sources": {"hub": {"hf_cache": "yes"}}})",
+       "\"hf_cache\" must be true or false"},
+  };
+  for (const auto& [text, expected] : cases) {
+    ts::SourcesConfig c = config(l, text);
+    c.order = {"mirrors", "hub"};
+    const ts::Discovery d = ts::discover(host(), c, f, {});
+    bool seen = false;
+    for (const ts::Attempt& a : d.attempts)
+      seen |= a.outcome == ts::Outcome::error && a.detail.find(expected) != std::string::npos;
+    BOOST_TEST(seen, text << "\n" << ts::describe_attempts(d));
+  }
+  // A flat mirror serves known tokenizers by cache key; without network it says so.
+  ts::SourcesConfig c = config(
+      l,
+      R"({"tokenizer_sources": {"mirrors": [{"name": "flat", "base_url": "https://m", "template": "flat"}]}})");
+  c.order = {"mirrors"};
+  ts::Discovery d = ts::discover(host(), c, f, {});
+  BOOST_TEST(step(d, "mirror:flat")
+                     .detail.find("tokenizer.json is not in the cache (" +
+                                  (l.cache / "tokenizers" / "llama2-32k").string()) == 0u,
+             step(d, "mirror:flat").detail);
+  // An unknown model has no cache key: the flat mirror cannot name a URL for it.
+  const ts::ModelFacts odd = facts(bare_model(l.model_dir / "odd.gguf", "llama", 777));
+  d = ts::discover(host(), c, odd, {});
+  BOOST_TEST(step(d, "mirror:flat").detail.find("needs {cache_key}") != std::string::npos,
+             step(d, "mirror:flat").detail);
+}
+
+BOOST_AUTO_TEST_CASE(an_https_tokenizer_offline_is_refused_unless_cached) {
+  Layout l;
+  const fs::path model = bare_model(l.model_dir / "m.gguf", "llama", 32000);
+  ts::SourcesConfig c = config(l);
+  c.offline = true;
+  const std::string url = "https://tokenizers.example/llama/tokenizer.json?sig=SECRET";
+  ts::Discovery d = ts::discover(host(), c, facts(model), {.explicit_path = url});
+  BOOST_TEST(winner(d) == "none");
+  const std::string& why = step(d, "explicit").detail;
+  BOOST_TEST(why.find("offline mode forbids downloading it") != std::string::npos, why);
+  BOOST_TEST(why.find("SECRET") == std::string::npos, why);  // the query string never shows
+  BOOST_TEST(ts::outcome_name(step(d, "sibling").outcome) ==
+             ts::outcome_name(ts::Outcome::not_asked));
+  BOOST_TEST(
+      !ts::discover(host(), c, facts(model), {.explicit_path = "http://plain/t.json"}).found);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

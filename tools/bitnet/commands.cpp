@@ -5,6 +5,7 @@
 namespace bitnet::cli {
 
 int run_bench(const Args& args);
+int run_cache(const Args& args);
 int run_chat(const Args& args);
 int run_compat_check(const Args& args);
 int run_convert(const Args& args);
@@ -12,6 +13,7 @@ int run_crossval(const Args& args);
 int run_inspect(const Args& args);
 int run_perplexity(const Args& args);
 int run_plugins(const Args& args);
+int run_pull(const Args& args);
 int run_run(const Args& args);
 int run_serve(const Args& args);
 int run_tokenize(const Args& args);
@@ -23,6 +25,8 @@ std::span<const Command> commands() {
   static constexpr Command kCommands[] = {
       {"bench", "prefill and decode speed of a model, with the weight bytes read per token",
        &run_bench},
+      {"cache", "what the sources downloaded: `bitnet cache list|verify|clean [--older-than DAYS]`",
+       &run_cache},
       {"chat", "talk with a model through its chat template: /reset, /exit", &run_chat},
       {"compat-check",
        "check that this installation can run a GGUF model: PASS/WARN/FAIL per check",
@@ -37,13 +41,17 @@ std::span<const Command> commands() {
       {"perplexity", "a model's perplexity on a text file, chunked as llama.cpp does",
        &run_perplexity},
       {"plugins", "list the plugins found, their status, scores and capabilities", &run_plugins},
+      {"pull", "a model file from the mirrors or the hub: `bitnet pull REPO [--file F.gguf]`",
+       &run_pull},
       {"run", "generate a continuation of a prompt: `bitnet run --model M --prompt TEXT`",
        &run_run},
       {"serve", "an OpenAI-compatible HTTP server: `bitnet serve --model M [--port 8080]`",
        &run_serve},
       {"tokenize", "text to token ids and pieces with a model's or a tokenizer.json's tokenizer",
        &run_tokenize},
-      {"tokenizer", "where a model's tokenizer comes from: `bitnet tokenizer where MODEL`",
+      {"tokenizer",
+       "where a model's tokenizer comes from, and fetching it: `bitnet tokenizer "
+       "where|fetch|pre-download`",
        &run_tokenizer},
       {"trace", "compare two op-output traces: `bitnet trace diff A B`", &run_trace},
       {"verify",

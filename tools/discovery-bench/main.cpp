@@ -3,7 +3,8 @@
 // vocabulary) and a cached tokenizer.json are written to a temporary folder; every step before
 // the cache (explicit, embedded, sibling, parent, dirs) is asked and misses. Reported: the
 // median of RUNS for the plugin scan, for discover(), and for opening the model and reading its
-// facts, which every run does anyway and serves as the baseline of the ratio.
+// facts, which every run does anyway and serves as the baseline of the ratio. Exits 1 when the
+// first scan plus discovery take 20 ms or more (the target), so CTest watches it.
 #include <bitnet/runtime/gguf/writer.hpp>
 #include <bitnet/runtime/tokenizer_source/chain.hpp>
 
@@ -81,5 +82,9 @@ int main(int argc, char** argv) {
   std::printf("first scan + discover              %8.3f ms  (target < 20 ms)\n",
               cold_scan_ms + discover_ms);
   std::printf("steps:\n%s", ts::describe_attempts(d).c_str());
+  if (cold_scan_ms + discover_ms >= 20.0) {
+    std::fprintf(stderr, "over the 20 ms target\n");
+    return 1;
+  }
   return 0;
 }

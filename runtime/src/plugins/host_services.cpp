@@ -1,7 +1,12 @@
 #include <bitnet/runtime/log.hpp>
+#include <bitnet/runtime/net/download.hpp>
 #include <bitnet/runtime/plugins/host_services.hpp>
 #include <bitnet/runtime/thread_pool.hpp>
 
+#include <bitnet/http.h>
+
+#include <cstddef>
+#include <cstdio>
 #include <deque>
 #include <mutex>
 
@@ -37,6 +42,63 @@ int32_t max_threads(void*) {
   return thread_pool::max_threads();
 }
 
+void copy_text(char* out, size_t size, const std::string& text) {
+  std::snprintf(out, size, "%s", text.c_str());
+}
+
+net::DownloadRequest to_request(const bitnet_http_download_args& a) {
+  net::DownloadRequest r;
+  r.url = a.url ? a.url : "";
+  for (size_t i = 0; a.headers && i < a.n_headers; ++i)
+    r.headers.emplace_back(a.headers[i].name ? a.headers[i].name : "",
+                           a.headers[i].value ? a.headers[i].value : "");
+  if (a.ca_bundle) r.ca_bundle = a.ca_bundle;
+  if (a.dest_path) r.dest = a.dest_path;
+  if (a.expected_sha256) r.expected_sha256 = a.expected_sha256;
+  r.max_bytes = a.max_bytes;
+  r.progress = (a.flags & BITNET_HTTP_PROGRESS) != 0;
+  r.no_resume = (a.flags & BITNET_HTTP_NO_RESUME) != 0;
+  r.force = (a.flags & BITNET_HTTP_FORCE) != 0;
+  if (a.validate)
+    r.validate = [fn = a.validate, user = a.validate_user](
+                     const std::filesystem::path& path) -> std::optional<std::string> {
+      char why[512] = {};
+      if (fn(user, path.c_str(), why, sizeof why) == 0) return std::nullopt;
+      return why[0] ? std::string(why) : std::string("the source's check refused the file");
+    };
+  return r;
+}
+
+// Plugins call this through the table; nothing may throw across the ABI.
+int32_t http_download(void* ctx, bitnet_http_download_args* args) {
+  if (!args || args->struct_size < sizeof(bitnet_http_download_args))
+    return BITNET_STATUS_INVALID_ARGUMENT;
+  args->http_status = 0;
+  args->bytes = 0;
+  args->sha256[0] = '\0';
+  args->error[0] = '\0';
+  const auto* c = static_cast<const PluginContext*>(ctx);
+  if (!args->url || !args->dest_path) {
+    copy_text(args->error, sizeof args->error,
+              c->component + ": http_download needs url and dest_path");
+    return BITNET_STATUS_INVALID_ARGUMENT;
+  }
+  try {
+    auto done = net::download(to_request(*args));
+    if (!done) {
+      copy_text(args->error, sizeof args->error, done.error().message);
+      return done.error().code;
+    }
+    args->http_status = done->http_status;
+    args->bytes = done->bytes;
+    copy_text(args->sha256, sizeof args->sha256, done->sha256);
+    return BITNET_STATUS_OK;
+  } catch (const std::exception& e) {
+    copy_text(args->error, sizeof args->error, std::string("download failed: ") + e.what());
+    return BITNET_STATUS_INTERNAL;
+  }
+}
+
 }  // namespace
 
 const bitnet_host_services* host_services_for(const std::string& name) {
@@ -52,7 +114,8 @@ const bitnet_host_services* host_services_for(const std::string& name) {
                                  &log_enabled,
                                  &log_line,
                                  &parallel_for,
-                                 &max_threads};
+                                 &max_threads,
+                                 &http_download};
   return &c.table;
 }
 

@@ -3,121 +3,11 @@
 #include <bitnet/runtime/tokenizer_source/chain.hpp>
 #include <bitnet/runtime/tokenizer_source/known.hpp>
 
-#include <boost/json.hpp>
-
-#include <memory>
+#include "steps.hpp"
 
 namespace bitnet::tokenizer_source {
-namespace {
 
 namespace fs = std::filesystem;
-
-// One step of the chain: its name, the plugin that serves it and that plugin's config.
-struct Step {
-  std::string name, plugin, config;
-};
-
-std::vector<Step> expand(const SourcesConfig& c) {
-  std::vector<Step> steps;
-  auto fs_step = [&](const std::string& mode) {
-    boost::json::object cfg{{"mode", mode}};
-    if (mode == "dirs") {
-      boost::json::array dirs;
-      for (const std::string& d : c.dirs)
-        dirs.emplace_back(d);
-      cfg["dirs"] = std::move(dirs);
-    }
-    return boost::json::serialize(cfg);
-  };
-  for (const std::string& s : c.order) {
-    if (s == "explicit" || s == "sibling" || s == "parent" || s == "dirs")
-      steps.push_back({s, "filesystem", fs_step(s)});
-    else if (s == "embedded")
-      steps.push_back({s, "embedded-gguf", "{}"});
-    else if (s == "cache")
-      steps.push_back({s, "", ""});  // the host's own cache, no plugin
-    else if (s == "mirrors")
-      for (const MirrorConfig& m : c.mirrors)
-        steps.push_back({"mirror:" + m.name, "mirror", m.json});
-    else if (s == "hub")
-      steps.push_back({s, "hf-hub", c.hub_json});
-  }
-  return steps;
-}
-
-bool needs_network(const Step& s) {
-  return s.plugin == "mirror" || s.plugin == "hf-hub";
-}
-
-// The cache keeps one folder per known tokenizer: <cache_dir>/tokenizers/<key>/tokenizer.json.
-std::optional<FoundTokenizer> from_cache(const SourcesConfig& c, const std::string& key,
-                                         std::string& note) {
-  if (key.empty()) {
-    note = "the model maps to no known tokenizer, so there is no cache key";
-    return std::nullopt;
-  }
-  const fs::path dir = c.cache_dir / "tokenizers" / key;
-  std::error_code ec;
-  if (!fs::is_regular_file(dir / "tokenizer.json", ec)) {
-    note = "no " + (dir / "tokenizer.json").string();
-    return std::nullopt;
-  }
-  FoundTokenizer f{"cache",
-                   BITNET_TOKENIZER_FORMAT_HF_JSON,
-                   dir / "tokenizer.json",
-                   {},
-                   "the cache (" + key + ")"};
-  if (fs::is_regular_file(dir / "tokenizer_config.json", ec))
-    f.config_path = dir / "tokenizer_config.json";
-  return f;
-}
-
-std::string status_text(const bitnet_source_api* api, bitnet_status* s) {
-  std::string m = api->status_message(s);
-  api->status_destroy(s);
-  return m;
-}
-
-// Asks one plugin step; the source instance lives only for the call.
-Attempt ask(const plugins::PluginRecord& rec, const Step& step, const bitnet_source_query& q,
-            std::optional<FoundTokenizer>& found) {
-  Attempt a{step.name, step.plugin, Outcome::miss, {}};
-  const bitnet_source_api* api = rec.source;
-  bitnet_source_create_args create{sizeof(create), step.config.c_str(), nullptr};
-  if (bitnet_status* s = api->source_create(&create)) {
-    a.outcome = Outcome::error;
-    a.detail = "the plugin refused its settings: " + status_text(api, s);
-    return a;
-  }
-  std::unique_ptr<bitnet_source, void (*)(bitnet_source*)> source(create.source,
-                                                                  api->source_destroy);
-  bitnet_source_resolve_args args{sizeof(args), source.get(), &q, nullptr, {}};
-  if (bitnet_status* s = api->resolve(&args)) {
-    a.outcome = Outcome::error;
-    a.detail = status_text(api, s);
-    return a;
-  }
-  if (!args.result) {
-    a.detail = args.note[0] ? args.note : "nothing found";
-    return a;
-  }
-  const bitnet_source_result& r = *args.result;
-  found = FoundTokenizer{step.name, r.format, r.path ? r.path : "",
-                         r.config_path ? r.config_path : "", r.origin ? r.origin : ""};
-  api->result_destroy(args.result);
-  a.outcome = Outcome::found;
-  a.detail = found->origin;
-  return a;
-}
-
-const plugins::PluginRecord* plugin_named(const plugins::PluginHost& host,
-                                          const std::string& name) {
-  for (const plugins::PluginRecord* r : host.ranked(BITNET_PLUGIN_KIND_TOKENIZER_SOURCE))
-    if (r->name == name) return r;
-  return nullptr;
-}
-
-}  // namespace
 
 std::string_view outcome_name(Outcome o) {
   switch (o) {
@@ -157,63 +47,21 @@ Discovery discover(const plugins::PluginHost& host, const SourcesConfig& config,
   Discovery d;
   const KnownTokenizer* known = find_known_tokenizer(model.architecture, model.n_vocab);
   if (known) d.cache_key = known->cache_key;
-  const std::string model_path = model.path.string(),
-                    explicit_path = options.explicit_path.string();
-  const std::string repo = !model.repo_id.empty() ? model.repo_id
-                           : known                ? std::string(known->repo)
-                                                  : std::string();
-  const std::string cache_dir = config.cache_dir.string();
-  bitnet_source_query q{};
-  q.struct_size = sizeof(q);
-  q.model_path = model_path.empty() ? nullptr : model_path.c_str();
-  q.explicit_path = explicit_path.empty() ? nullptr : explicit_path.c_str();
-  q.repo_id = repo.empty() ? nullptr : repo.c_str();
-  q.revision = options.revision.c_str();
-  q.cache_dir = cache_dir.c_str();
+  detail::OwnedQuery q;
+  q.model_path = model.path.string();
+  q.explicit_path = options.explicit_path.string();
+  q.repo_id = !model.repo_id.empty() ? model.repo_id : known ? std::string(known->repo) : "";
+  q.revision = options.revision;
+  q.cache_dir = config.cache_dir.string();
   q.allow_network = options.allow_network && !config.offline;
-  q.architecture = model.architecture.c_str();
+  q.architecture = model.architecture;
   q.n_vocab = model.n_vocab;
   q.embedded_tokens = model.embedded_tokens;
-  q.cache_key = d.cache_key.empty() ? nullptr : d.cache_key.c_str();
-
-  // In strict mode an explicit tokenizer is the only one considered: nothing stands in for it.
-  const bool explicit_only = config.strict && !options.explicit_path.empty();
-  // Settled: a step found the tokenizer, or failed in a way that ends the search. Later steps
-  // are only asked for `where` (ask_every_step) and never change the answer.
-  bool settled = false;
-  for (const Step& step : expand(config)) {
-    Attempt a{step.name, step.plugin, Outcome::miss, {}};
-    std::optional<FoundTokenizer> f;
-    if ((settled && !options.ask_every_step) || (explicit_only && step.name != "explicit")) {
-      a.outcome = Outcome::not_asked;
-      a.detail = explicit_only ? "strict mode: only the explicit --tokenizer is considered"
-                               : "an earlier step settled it";
-    } else if (needs_network(step) && !q.allow_network) {
-      a.outcome = Outcome::skipped;
-      a.detail = config.offline ? "offline (BITNET_OFFLINE or HF_HUB_OFFLINE is set)"
-                                : "needs the network: pass --auto-download or run `bitnet "
-                                  "tokenizer fetch`";
-    } else if (step.plugin.empty()) {
-      f = from_cache(config, d.cache_key, a.detail);
-      if (f) {
-        a.outcome = Outcome::found;
-        a.detail = f->origin;
-      }
-    } else if (const plugins::PluginRecord* rec = plugin_named(host, step.plugin); !rec) {
-      a.outcome = Outcome::skipped;
-      a.detail = "the " + step.plugin + " plugin is not installed (see `bitnet plugins`)";
-    } else {
-      a = ask(*rec, step, q, f);
-    }
-    log::debug("tokenizer", step.name, ": ", outcome_name(a.outcome), ": ", a.detail);
-    if (!settled) {
-      if (f) d.found = std::move(f);
-      // A wrong explicit --tokenizer always ends the search: the user meant that file.
-      settled =
-          d.found || (a.outcome == Outcome::error && (config.strict || step.name == "explicit"));
-    }
-    d.attempts.push_back(std::move(a));
-  }
+  q.cache_key = d.cache_key;
+  const detail::RunRules rules{config.strict, config.offline, options.ask_every_step,
+                               config.strict && !options.explicit_path.empty()};
+  detail::run_steps(host, config, detail::expand(config, config.order, q.explicit_path, false), q,
+                    rules, d.found, d.attempts);
   return d;
 }
 

@@ -12,6 +12,7 @@
 #include <random>
 
 #include "../command.hpp"
+#include "model_ref.hpp"
 #include "trace_options.hpp"
 
 namespace bitnet::cli {
@@ -25,12 +26,15 @@ bool env_flag(const char* name) {
 
 void add_model_options(po::options_description& options) {
   options.add_options()("model,m", po::value<std::string>(),
-                        "the GGUF model to run (default: $BITNET_MODEL, else the bundled "
-                        "bitnet-b1.58-tiny-brown)")(
+                        "the GGUF model to run, or REPO[:FILE] pulled from a hub (default: "
+                        "$BITNET_MODEL, else the bundled bitnet-b1.58-tiny-brown)")(
       "tokenizer", po::value<std::string>(),
-      "a tokenizer.json (or folder holding one) instead of the one discovery finds")(
-      "backend", po::value<std::string>(),
-      "a backend plugin by name (see `bitnet plugins`); default: the best ranked")(
+      "a tokenizer.json (or folder holding one, or an https:// URL of one) instead of the one "
+      "discovery finds")(
+      "auto-download",
+      "let discovery download the tokenizer (and a --model REPO[:FILE]) from the mirrors or "
+      "the hub")("backend", po::value<std::string>(),
+                 "a backend plugin by name (see `bitnet plugins`); default: the best ranked")(
       "threads,t", po::value<int>(), "worker threads (default: all cores)")(
       "ctx", po::value<int64_t>(), "context length in tokens (default: the model's)")(
       "batch", po::value<int64_t>()->default_value(512), "prompt tokens evaluated per step");
@@ -102,7 +106,9 @@ std::string model_path(const po::variables_map& vm) {
   if (path.empty())
     throw UsageError("no model given and no bundled model found beside this bitnet",
                      "add --model FILE.gguf or set BITNET_MODEL");
-  return path;
+  const std::optional<ModelRef> ref = parse_model_ref(path);
+  if (!ref) return path;
+  return resolve_model_ref(*ref, vm.count("auto-download") > 0).value();
 }
 
 Result<LoadedModel> load_model(const po::variables_map& vm) {
@@ -131,6 +137,7 @@ Result<LoadedModel> load_model(const po::variables_map& vm) {
   if (!config) return config.error();
   tokenizer_source::DiscoverOptions d;
   if (vm.count("tokenizer")) d.explicit_path = vm["tokenizer"].as<std::string>();
+  d.allow_network = vm.count("auto-download") > 0;
   Result<tok::Tokenizer> t = tokenizer_source::find_tokenizer(
       host, *config, tokenizer_source::model_facts(out.model->reader(), path), d,
       &out.model->reader());

@@ -5,6 +5,7 @@
 #include <bitnet/runtime/tokenizer/chat_template.hpp>
 #include <bitnet/runtime/tokenizer/load.hpp>
 #include <bitnet/runtime/tokenizer/tokenizer.hpp>
+#include <bitnet/runtime/tokenizer_source/fetch.hpp>
 
 #include <boost/json.hpp>
 
@@ -25,7 +26,14 @@ struct Loaded {
 Result<Loaded> load(const boost::program_options::variables_map& vm) {
   std::string arch;
   Result<tok::VocabData> v = [&]() -> Result<tok::VocabData> {
-    if (vm.count("tokenizer")) return tok::vocab_from_hf_file(vm["tokenizer"].as<std::string>());
+    if (vm.count("tokenizer")) {
+      Result<tokenizer_source::SourcesConfig> config = tokenizer_source::load_sources_config();
+      if (!config) return config.error();
+      Result<std::filesystem::path> file = tokenizer_source::explicit_tokenizer_file(
+          plugins::PluginHost::scan(), *config, vm["tokenizer"].as<std::string>());
+      if (!file) return file.error();
+      return tok::vocab_from_hf_file(*file);
+    }
     Result<gguf::Reader> r = gguf::Reader::open(vm["model"].as<std::string>());
     if (!r) return r.error();
     if (const gguf::Value* a = r->find("general.architecture"); a && a->as_string())
@@ -66,8 +74,9 @@ int run_tokenize(const Args& args) {
   po::options_description options("options");
   options.add_options()("model,m", po::value<std::string>(),
                         "a GGUF file with an embedded tokenizer")(
-      "tokenizer", po::value<std::string>(), "a HuggingFace tokenizer.json")(
-      "text,t", po::value<std::string>(), "the text to tokenize")(
+      "tokenizer", po::value<std::string>(),
+      "a HuggingFace tokenizer.json, or an https:// URL of one")("text,t", po::value<std::string>(),
+                                                                 "the text to tokenize")(
       "jsonl", "read {\"text\": ...} lines on stdin, write {\"ids\": [...]} lines")(
       "json", "print JSON instead of text")(
       "no-special", "add no BOS/EOS (by default they are added as the tokenizer says)")(

@@ -96,17 +96,28 @@ int run_where(const Args& args) {
 
 }  // namespace
 
+int run_tokenizer_fetch(const Args& args);
+int run_tokenizer_pre_download(const Args& args);
+
 int run_tokenizer(const Args& args) {
   const std::string action = args.argv.empty() ? "" : args.argv.front();
   if (action == "where")
     return run_where({args.command + " where", {args.argv.begin() + 1, args.argv.end()}});
+  const Args rest{args.command + " " + action,
+                  {args.argv.begin() + (action.empty() ? 0 : 1), args.argv.end()}};
+  if (action == "fetch") return run_tokenizer_fetch(rest);
+  if (action == "pre-download") return run_tokenizer_pre_download(rest);
   if (action == "-h" || action == "--help") {
-    std::cout << "usage: bitnet tokenizer where MODEL.gguf [--tokenizer P] [--json]\n";
+    std::cout << "usage: bitnet tokenizer where MODEL.gguf [--tokenizer P] [--json]\n"
+                 "       bitnet tokenizer fetch (--model M.gguf | --repo ORG/NAME) [--into DIR]\n"
+                 "              [--source hub|mirror:NAME] [--revision REV] [--force]\n"
+                 "       bitnet tokenizer pre-download --model-dir DIR\n";
     return kExitOk;
   }
-  throw UsageError(action.empty() ? "bitnet tokenizer needs an action"
-                                  : "unknown tokenizer action '" + action + "'",
-                   "the actions: where (run `bitnet tokenizer where --help`)");
+  throw UsageError(
+      action.empty() ? "bitnet tokenizer needs an action"
+                     : "unknown tokenizer action '" + action + "'",
+      "the actions: where, fetch, pre-download (run `bitnet tokenizer ACTION --help`)");
 }
 
 }  // namespace bitnet::cli

@@ -39,8 +39,9 @@ int run_verify(const Args& args) {
   options.add_options()("model,m", po::value<std::string>(),
                         "the GGUF model (default: $BITNET_MODEL, else the bundled one)")(
       "tokenizer", po::value<std::string>(),
-      "a tokenizer.json (or folder holding one) instead of the one discovery finds")(
-      "backend", po::value<std::string>(), "a backend plugin by name; default: the best ranked")(
+      "a tokenizer.json (or folder holding one, or an https:// URL of one) instead of the one "
+      "discovery finds")("backend", po::value<std::string>(),
+                         "a backend plugin by name; default: the best ranked")(
       "threads,t", po::value<int>(), "worker threads (default: all cores)")(
       "prompt,p", po::value<std::string>()->default_value(kPrompt), "the text to continue")(
       "max-tokens,n", po::value<int32_t>()->default_value(16),

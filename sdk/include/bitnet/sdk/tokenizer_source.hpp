@@ -21,6 +21,7 @@ struct SourceResult {
 // The query with the fields a host older than this SDK may not send filled with defaults.
 struct Query {
   std::string model_path, explicit_path, repo_id, revision, cache_dir, architecture, cache_key;
+  std::string file;  // ABI 1.1: a repository file wanted instead of the tokenizer; empty: none
   bool allow_network = false;
   int64_t n_vocab = 0, embedded_tokens = 0;
 };
@@ -34,6 +35,7 @@ inline Query read_query(const bitnet_source_query& q) {
             str(q.cache_dir),
             {},
             {},
+            {},
             q.allow_network != 0};
   if (BITNET_HAS_FIELD(&q, bitnet_source_query, cache_key)) {
     out.architecture = str(q.architecture);
@@ -41,6 +43,7 @@ inline Query read_query(const bitnet_source_query& q) {
     out.n_vocab = q.n_vocab;
     out.embedded_tokens = q.embedded_tokens;
   }
+  if (BITNET_HAS_FIELD(&q, bitnet_source_query, file)) out.file = str(q.file);
   return out;
 }
 
