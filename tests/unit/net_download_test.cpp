@@ -2,7 +2,7 @@
 // and silent servers, the .partial lock, files already there, secrets kept out of logs and
 // errors, and the C entry plugins call. Transfers against a real HTTPS server are in
 // tests/integration/http_download_test.cpp.
-#include "net_env.hpp"
+#include "scoped_env.hpp"
 
 #include <bitnet/http.h>
 #include <bitnet/runtime/log.hpp>
@@ -19,10 +19,8 @@
 #include <unistd.h>
 
 #include <chrono>
-#include <cstdio>
 #include <filesystem>
 #include <fstream>
-#include <iterator>
 
 namespace fs = std::filesystem;
 using namespace bitnet;
@@ -80,35 +78,6 @@ uint16_t closed_port() {
   return l.port();
 }
 
-// Everything written to stderr (where the logger writes) while it lives.
-class CapturedStderr {
- public:
-  explicit CapturedStderr(fs::path file) : file_(std::move(file)) {
-    std::fflush(stderr);
-    saved_ = ::dup(STDERR_FILENO);
-    const int fd = ::open(file_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    ::dup2(fd, STDERR_FILENO);
-    ::close(fd);
-  }
-  ~CapturedStderr() { restore(); }
-  std::string text() {
-    restore();
-    std::ifstream in(file_);
-    return {std::istreambuf_iterator<char>(in), {}};
-  }
-
- private:
-  void restore() {
-    if (saved_ < 0) return;
-    std::fflush(stderr);
-    ::dup2(saved_, STDERR_FILENO);
-    ::close(saved_);
-    saved_ = -1;
-  }
-  fs::path file_;
-  int saved_ = -1;
-};
-
 std::string url_on(uint16_t port, const std::string& path = "/org/m/resolve/main/f.json") {
   return "https://127.0.0.1:" + std::to_string(port) + path;
 }
@@ -118,11 +87,11 @@ void write_file(const fs::path& p, const std::string& text) {
 }
 
 // Fast failures: no retries unless a test asks, no waiting between them.
-void quick(ScopedEnv& env) {
-  env.set("BITNET_OFFLINE", nullptr);
-  env.set("HF_HUB_OFFLINE", nullptr);
-  env.set("HTTPS_PROXY", nullptr);
-  env.set("https_proxy", nullptr);
+void quick(bitnet_test::ScopedEnv& env) {
+  env.unset("BITNET_OFFLINE");
+  env.unset("HF_HUB_OFFLINE");
+  env.unset("HTTPS_PROXY");
+  env.unset("https_proxy");
   env.set("BITNET_DOWNLOAD_RETRIES", "0");
   env.set("BITNET_DOWNLOAD_BACKOFF_MS", "1");
   env.set("BITNET_DOWNLOAD_TIMEOUT", "2");
@@ -136,7 +105,7 @@ constexpr const char* kHelloSha =
 BOOST_AUTO_TEST_SUITE(net_download)
 
 BOOST_AUTO_TEST_CASE(bad_requests_are_refused_before_any_work) {
-  ScopedEnv env;
+  bitnet_test::ScopedEnv env;
   quick(env);
   TempDir dir;
   net::DownloadRequest r;
@@ -180,7 +149,7 @@ BOOST_AUTO_TEST_CASE(bad_requests_are_refused_before_any_work) {
 
 BOOST_AUTO_TEST_CASE(offline_mode_refuses_before_connecting) {
   for (const char* variable : {"BITNET_OFFLINE", "HF_HUB_OFFLINE"}) {
-    ScopedEnv env;
+    bitnet_test::ScopedEnv env;
     quick(env);
     env.set(variable, "1");
     TempDir dir;
@@ -199,7 +168,7 @@ BOOST_AUTO_TEST_CASE(offline_mode_refuses_before_connecting) {
 }
 
 BOOST_AUTO_TEST_CASE(a_file_already_in_place_is_kept_unless_forced_or_wrong) {
-  ScopedEnv env;
+  bitnet_test::ScopedEnv env;
   quick(env);
   env.set("BITNET_OFFLINE", "1");
   TempDir dir;
@@ -224,7 +193,7 @@ BOOST_AUTO_TEST_CASE(a_file_already_in_place_is_kept_unless_forced_or_wrong) {
 }
 
 BOOST_AUTO_TEST_CASE(a_refused_connection_is_retried_then_reported_leaving_nothing) {
-  ScopedEnv env;
+  bitnet_test::ScopedEnv env;
   quick(env);
   env.set("BITNET_DOWNLOAD_RETRIES", "2");
   TempDir dir;
@@ -240,7 +209,7 @@ BOOST_AUTO_TEST_CASE(a_refused_connection_is_retried_then_reported_leaving_nothi
 }
 
 BOOST_AUTO_TEST_CASE(a_server_that_never_answers_times_out) {
-  ScopedEnv env;
+  bitnet_test::ScopedEnv env;
   quick(env);
   env.set("BITNET_DOWNLOAD_TIMEOUT", "0.2");
   TempDir dir;
@@ -259,7 +228,7 @@ BOOST_AUTO_TEST_CASE(a_server_that_never_answers_times_out) {
 }
 
 BOOST_AUTO_TEST_CASE(a_second_download_of_the_same_file_waits_its_turn) {
-  ScopedEnv env;
+  bitnet_test::ScopedEnv env;
   quick(env);
   TempDir dir;
   net::DownloadRequest r;
@@ -275,11 +244,11 @@ BOOST_AUTO_TEST_CASE(a_second_download_of_the_same_file_waits_its_turn) {
 }
 
 BOOST_AUTO_TEST_CASE(secrets_stay_out_of_logs_and_errors_at_trace_level) {
-  ScopedEnv env;
+  bitnet_test::ScopedEnv env;
   quick(env);
   env.set("BITNET_DOWNLOAD_RETRIES", "1");
   const std::string proxy = "http://alice:PROXYSECRET@127.0.0.1:" + std::to_string(closed_port());
-  env.set("HTTPS_PROXY", proxy.c_str());
+  env.set("HTTPS_PROXY", proxy);
   TempDir dir;
   net::DownloadRequest r;
   r.url = url_on(closed_port(), "/f.json?token=QUERYSECRET");
@@ -290,7 +259,7 @@ BOOST_AUTO_TEST_CASE(secrets_stay_out_of_logs_and_errors_at_trace_level) {
   std::string logged;
   Result<net::Downloaded> d;
   {
-    CapturedStderr capture(dir.path / "stderr.txt");
+    bitnet_test::CapturedStderr capture;
     d = net::download(r);
     logged = capture.text();
   }
@@ -307,7 +276,7 @@ BOOST_AUTO_TEST_CASE(secrets_stay_out_of_logs_and_errors_at_trace_level) {
 }
 
 BOOST_AUTO_TEST_CASE(the_host_service_reports_through_the_c_struct) {
-  ScopedEnv env;
+  bitnet_test::ScopedEnv env;
   quick(env);
   env.set("BITNET_OFFLINE", "1");
   TempDir dir;

@@ -1,6 +1,6 @@
 // HTTPS_PROXY parsing and NO_PROXY matching.
 #include "net/proxy.hpp"
-#include "net_env.hpp"
+#include "scoped_env.hpp"
 
 #include <bitnet/runtime/net/download.hpp>
 
@@ -68,14 +68,14 @@ class OneShotProxy {
 
 // Downloads through a proxy that answers the CONNECT with `reply`; returns the error.
 bitnet::Error through_proxy(OneShotProxy& proxy, const std::string& credentials) {
-  ScopedEnv env;
+  bitnet_test::ScopedEnv env;
   const std::string proxy_url =
       "http://" + credentials + "127.0.0.1:" + std::to_string(proxy.port());
-  env.set("HTTPS_PROXY", proxy_url.c_str());
-  env.set("NO_PROXY", nullptr);
-  env.set("no_proxy", nullptr);
-  env.set("BITNET_OFFLINE", nullptr);
-  env.set("HF_HUB_OFFLINE", nullptr);
+  env.set("HTTPS_PROXY", proxy_url);
+  env.unset("NO_PROXY");
+  env.unset("no_proxy");
+  env.unset("BITNET_OFFLINE");
+  env.unset("HF_HUB_OFFLINE");
   env.set("BITNET_DOWNLOAD_RETRIES", "0");
   env.set("BITNET_DOWNLOAD_TIMEOUT", "5");
   const auto dir =
@@ -146,11 +146,11 @@ BOOST_AUTO_TEST_CASE(no_proxy_matches_names_suffixes_addresses_and_ports) {
 }
 
 BOOST_AUTO_TEST_CASE(the_environment_chooses_the_proxy) {
-  ScopedEnv env;
-  env.set("HTTPS_PROXY", nullptr);
-  env.set("https_proxy", nullptr);
-  env.set("NO_PROXY", nullptr);
-  env.set("no_proxy", nullptr);
+  bitnet_test::ScopedEnv env;
+  env.unset("HTTPS_PROXY");
+  env.unset("https_proxy");
+  env.unset("NO_PROXY");
+  env.unset("no_proxy");
   const Url hf = url("https://huggingface.co/x");
   BOOST_TEST(!proxy_for(hf).value());
 
