@@ -1,6 +1,7 @@
 // One download: retries around attempts, each attempt following redirects, each response
 // either written to the `.partial` file or turned into a clear error. Nothing reaches `dest`
 // before its size, SHA-256 and the caller's check have passed.
+#include "header_fields.hpp"
 #include "http_client.hpp"
 #include "partial_file.hpp"
 #include "progress.hpp"
@@ -11,7 +12,6 @@
 #include <bitnet/runtime/net/download.hpp>
 
 #include <algorithm>
-#include <charconv>
 #include <cmath>
 #include <thread>
 #include <variant>
@@ -26,52 +26,17 @@ std::string shown(const Url& url) {
   return redact_url(url.text());
 }
 
-bool is_sha256(std::string_view s) {
-  return s.size() == 64 && std::all_of(s.begin(), s.end(), [](char c) {
-           return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
-         });
-}
-
 std::string lower(std::string s) {
   std::transform(s.begin(), s.end(), s.begin(),
                  [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
   return s;
 }
 
-// An ETag that is a SHA-256 (HF's LFS files), with W/ and quotes stripped; else "".
-std::string etag_sha256(const std::optional<std::string>& etag) {
-  if (!etag) return "";
-  std::string_view v = *etag;
-  if (v.starts_with("W/")) v.remove_prefix(2);
-  if (v.size() >= 2 && v.front() == '"' && v.back() == '"') v = v.substr(1, v.size() - 2);
-  return is_sha256(v) ? lower(std::string(v)) : "";
-}
-
-std::optional<int64_t> to_int(std::string_view s) {
-  int64_t v = 0;
-  const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-  if (ec != std::errc() || end != s.data() + s.size() || v < 0) return std::nullopt;
-  return v;
-}
-
-// Content-Range: "bytes FIRST-LAST/TOTAL" or "bytes */TOTAL".
-struct ContentRange {
-  std::optional<int64_t> first, total;
-};
-ContentRange content_range(const std::optional<std::string>& h) {
-  ContentRange r;
-  if (!h || !h->starts_with("bytes ")) return r;
-  const std::string_view v = std::string_view(*h).substr(6);
-  const size_t slash = v.find('/'), dash = v.find('-');
-  if (slash != std::string_view::npos) r.total = to_int(v.substr(slash + 1));
-  if (dash != std::string_view::npos && dash < slash) r.first = to_int(v.substr(0, dash));
-  return r;
-}
-
 struct Retry {
   std::string why;
   std::optional<std::chrono::milliseconds> after;  // the server's Retry-After
-  bool restart = false;  // the partial file was dropped: once per download, not a retry
+  bool restart = false;      // the partial file was dropped: once per download, not a retry
+  bool server_busy = false;  // 429, 5xx: the server, not the network, failed
 };
 
 class Downloader {
@@ -124,8 +89,10 @@ class Downloader {
             (resumable ? "the " + std::to_string(*kept) + " bytes received are kept in " +
                              partial_.path().string() + " and the next run resumes; "
                        : std::string()) +
-            "check the network and HTTPS_PROXY, raise BITNET_DOWNLOAD_TIMEOUT or "
-            "BITNET_DOWNLOAD_RETRIES, and run the command again");
+            (last.server_busy ? "the server is overloaded or failing: try again later, or use "
+                                "another source"
+                              : "check the network and HTTPS_PROXY, raise BITNET_DOWNLOAD_TIMEOUT "
+                                "or BITNET_DOWNLOAD_RETRIES, and run the command again"));
   }
 
   Step attempt_once() {
@@ -164,12 +131,20 @@ class Downloader {
                     *proxy,
                     req_.ca_bundle,
                     settings_.timeout};
+    if (log::enabled(log::Level::trace)) {
+      std::string names;
+      for (const auto& header : request.headers)
+        names += " " + header.first;
+      log::print(log::Level::trace, "net",
+                 "caller headers sent (values withheld):", names.empty() ? " none" : names);
+    }
     log::debug("net", "GET ", shown(url),
                *offset > 0 ? " from byte " + std::to_string(*offset) : "",
                *proxy ? " through " + (*proxy)->display() : "");
     local_error_.reset();
     expected_total_.reset();
     range_mismatch_ = false;
+    resumed_ = *offset > 0;
     auto outcome = fetch(
         request, [&](const Response& r) { return accept(url, r, *offset); },
         [&](const char* data, size_t size) { return write(data, size); });
@@ -181,7 +156,11 @@ class Downloader {
     if (!outcome->response) return Retry{outcome->message, std::nullopt};
     const Response& r = *outcome->response;
     if (outcome->failure != Failure::none) return Retry{outcome->message, std::nullopt};
-    if ((r.status == 200 || r.status == 206) && !range_mismatch_) return finish(url, r);
+    if ((r.status == 200 || r.status == 206) && !range_mismatch_) {
+      if (outcome->overlong)
+        return refuse(url, "is longer than the Content-Length the server announced");
+      return finish(url, r);
+    }
     return classify(url, r, *offset);
   }
 
@@ -193,8 +172,9 @@ class Downloader {
       if (offset > 0) log::info("net", "the server sent the whole file; starting over");
       if (auto t = partial_.truncate(); !t) return stop(t.error());
       offset = 0;
+      resumed_ = false;
     } else if (r.status == 206) {
-      const ContentRange range = content_range(r.header("content-range"));
+      const ContentRange range = parse_content_range(r.header("content-range"));
       if (range.first != offset) {
         range_mismatch_ = true;
         return false;
@@ -203,7 +183,7 @@ class Downloader {
       return false;
     }
     const auto length = r.header("content-length");
-    const std::optional<int64_t> body = length ? to_int(*length) : std::nullopt;
+    const std::optional<int64_t> body = length ? parse_count(*length) : std::nullopt;
     expected_total_ = body ? std::optional<int64_t>(offset + *body) : std::nullopt;
     if (expected_total_ && req_.max_bytes > 0 && *expected_total_ > req_.max_bytes) {
       partial_.remove();
@@ -266,7 +246,7 @@ class Downloader {
     }
     if (range_mismatch_) return restart(what + " with another range than the one asked for");
     if (s == 416 && offset > 0) {
-      if (content_range(r.header("content-range")).total == offset) {
+      if (parse_content_range(r.header("content-range")).total == offset) {
         expected_total_ = offset;
         return finish(url, r);
       }
@@ -281,7 +261,7 @@ class Downloader {
       return Result<Downloaded>(
           make_error(BITNET_STATUS_NOT_FOUND,
                      what + " (not found); check the repository, the revision and the file name"));
-    if (s == 429 || s == 408 || s >= 500) return Retry{what, retry_after(r)};
+    if (s == 429 || s == 408 || s >= 500) return Retry{what, retry_after(r), false, true};
     return Result<Downloaded>(
         make_error(BITNET_STATUS_NETWORK, what + ", which a download cannot use; check the URL"));
   }
@@ -293,7 +273,7 @@ class Downloader {
 
   static std::optional<std::chrono::milliseconds> retry_after(const Response& r) {
     const auto h = r.header("retry-after");
-    const auto secs = h ? to_int(*h) : std::nullopt;
+    const auto secs = h ? parse_count(*h) : std::nullopt;
     if (!secs) return std::nullopt;
     return std::chrono::milliseconds(std::min<int64_t>(*secs, kMaxDelay.count()) * 1000);
   }
@@ -320,6 +300,8 @@ class Downloader {
   }
 
   Step refuse(const Url& url, const std::string& why) {
+    // The kept part may be what is wrong (another file's bytes, a bad disk): once from zero.
+    if (resumed_) return restart("the resumed download of " + shown(url) + " " + why);
     partial_.remove();
     return Result<Downloaded>(make_error(
         BITNET_STATUS_DATA_LOSS, "the download of " + shown(url) + " " + why +
@@ -339,6 +321,7 @@ class Downloader {
   int64_t written_ = 0;
   int last_status_ = 0;
   bool range_mismatch_ = false;
+  bool resumed_ = false;
 };
 
 std::optional<Downloaded> already_there(const DownloadRequest& req) {
@@ -366,6 +349,7 @@ Result<Downloaded> download(const DownloadRequest& req) {
     return make_error(BITNET_STATUS_INVALID_ARGUMENT,
                       "the expected SHA-256 for " + redact_url(req.url) +
                           " is not 64 hex digits; fix the value or leave it empty");
+  if (auto h = check_request_headers(req.headers, redact_url(req.url)); !h) return h.error();
   auto settings = settings_from_env();
   if (!settings) return settings.error();
   if (auto existing = already_there(req)) return *existing;

@@ -54,7 +54,12 @@ class Session {
   Session(asio::io_context& ioc, ssl::context& ctx, const Request& request,
           const std::function<bool(const Response&)>& on_response,
           const std::function<bool(const char*, size_t)>& sink)
-      : ioc_(ioc), stream_(ioc, ctx), request_(request), on_response_(on_response), sink_(sink) {}
+      : resolver_(ioc),
+        deadline_(ioc),
+        stream_(ioc, ctx),
+        request_(request),
+        on_response_(on_response),
+        sink_(sink) {}
 
   Outcome outcome;
 
@@ -89,25 +94,26 @@ class Session {
   asio::awaitable<bool> connect() {
     const std::string host = request_.proxy ? request_.proxy->host : request_.url.host;
     const uint16_t port = request_.proxy ? request_.proxy->port : request_.url.port;
-    tcp::resolver resolver(ioc_);
-    asio::steady_timer deadline(ioc_, request_.timeout);
-    deadline.async_wait([&](error_code ec) {
-      if (!ec) resolver.cancel();
+    const std::string name = request_.proxy
+                                 ? "the proxy " + request_.proxy->display() + " (HTTPS_PROXY)"
+                                 : host + ":" + std::to_string(port);
+    // Members, not locals: the timer's handler may run after the lookup has finished.
+    deadline_.expires_after(request_.timeout);
+    deadline_.async_wait([this](error_code ec) {
+      if (!ec) resolver_.cancel();
     });
-    auto [rec, endpoints] = co_await resolver.async_resolve(host, std::to_string(port), kTuple);
-    deadline.cancel();
+    auto [rec, endpoints] = co_await resolver_.async_resolve(host, std::to_string(port), kTuple);
+    deadline_.cancel();
     if (rec == asio::error::operation_aborted)
       co_return fail(Failure::timeout,
-                     "looking up " + host + " took longer than " + seconds(request_.timeout));
-    if (rec) co_return fail(Failure::connect, "cannot resolve " + host + ": " + rec.message());
+                     "looking up " + name + " took longer than " + seconds(request_.timeout));
+    if (rec) co_return fail(Failure::connect, "cannot resolve " + name + ": " + rec.message());
     arm();
     auto [cec, ep] = co_await beast::get_lowest_layer(stream_).async_connect(endpoints, kTuple);
     if (cec == beast::error::timeout)
-      co_return fail(Failure::timeout, "connecting to " + host + ":" + std::to_string(port) +
-                                           " took longer than " + seconds(request_.timeout));
-    if (cec)
-      co_return fail(Failure::connect, "cannot connect to " + host + ":" + std::to_string(port) +
-                                           ": " + cec.message());
+      co_return fail(Failure::timeout,
+                     "connecting to " + name + " took longer than " + seconds(request_.timeout));
+    if (cec) co_return fail(Failure::connect, "cannot connect to " + name + ": " + cec.message());
     co_return true;
   }
 
@@ -135,10 +141,11 @@ class Session {
                      "the proxy " + proxy.display() +
                          " wants credentials (407); put user:password in HTTPS_PROXY "
                          "(http://user:password@host:port)");
+    // A gateway error (502, 503, 504) may pass; a policy refusal (403) will not.
     if (status / 100 != 2)
-      co_return fail(Failure::connect, "the proxy " + proxy.display() + " refused to connect to " +
-                                           request_.url.authority(true) + " (HTTP " +
-                                           std::to_string(status) + ")");
+      co_return fail(status >= 500 ? Failure::connect : Failure::refused,
+                     "the proxy " + proxy.display() + " refused to connect to " +
+                         request_.url.authority(true) + " (HTTP " + std::to_string(status) + ")");
     log::debug("net", "tunnel to ", request_.url.authority(true), " through ", proxy.display());
     co_return true;
   }
@@ -231,10 +238,12 @@ class Session {
         co_return;
       }
     }
-    outcome.body_complete = true;
+    // One request on a closing connection: anything after the body is a longer body.
+    outcome.overlong = buffer_.size() > 0;
   }
 
-  asio::io_context& ioc_;
+  tcp::resolver resolver_;
+  asio::steady_timer deadline_;
   beast::ssl_stream<beast::tcp_stream> stream_;
   beast::flat_buffer buffer_;
   const Request& request_;

@@ -45,8 +45,8 @@ enum class Failure {
 struct Outcome {
   std::optional<Response> response;  // once the headers came
   Failure failure = Failure::none;
-  std::string message;  // what went wrong, naming the host and never a header value
-  bool body_complete = false;
+  std::string message;    // what went wrong, naming the host and never a header value
+  bool overlong = false;  // bytes followed the end of the body the headers announced
 };
 
 // on_response sees the headers and returns whether to read the body into sink; sink returns

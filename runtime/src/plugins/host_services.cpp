@@ -50,8 +50,8 @@ net::DownloadRequest to_request(const bitnet_http_download_args& a) {
   net::DownloadRequest r;
   r.url = a.url ? a.url : "";
   for (size_t i = 0; a.headers && i < a.n_headers; ++i)
-    if (a.headers[i].name && a.headers[i].value)
-      r.headers.emplace_back(a.headers[i].name, a.headers[i].value);
+    r.headers.emplace_back(a.headers[i].name ? a.headers[i].name : "",
+                           a.headers[i].value ? a.headers[i].value : "");
   if (a.ca_bundle) r.ca_bundle = a.ca_bundle;
   if (a.dest_path) r.dest = a.dest_path;
   if (a.expected_sha256) r.expected_sha256 = a.expected_sha256;

@@ -42,6 +42,10 @@ struct Downloaded {
   int http_status = 0;
 };
 
+// Only a whole body reaches dest: one cut short stays as dest + ".partial" and the next call
+// resumes it; one of the wrong size or SHA-256, or refused by validate, is deleted (when it
+// was a resumed one, the download starts over from zero once first). dest already there is
+// returned as it is unless force, or unless its SHA-256 is not expected_sha256.
 // Error codes as bitnet/http.h lists them: NOT_FOUND (404), PERMISSION_DENIED (401, 403),
 // DATA_LOSS (wrong size or SHA-256, refused by validate), NETWORK (connection, TLS, timeouts,
 // 429/5xx after the retries, offline mode), IO (local disk, free space), INVALID_ARGUMENT.

@@ -1,5 +1,5 @@
 // The bitnet_host_services table lent to each plugin: logging tagged with the plugin's name,
-// and the process thread pool.
+// the process thread pool, and the HTTPS client (net/download.hpp).
 #pragma once
 
 #include <bitnet/abi.h>
