@@ -213,12 +213,12 @@ BOOST_FIXTURE_TEST_CASE(stalled_body_times_out, HubFixture) {
   const auto start = std::chrono::steady_clock::now();
   bitnet_test::check_error(download(r), BITNET_STATUS_NETWORK);
   const auto took = std::chrono::steady_clock::now() - start;
-  BOOST_TEST(took < std::chrono::seconds(3));
+  BOOST_TEST(took < std::chrono::seconds(5));
   BOOST_TEST(!fs::exists(r.dest));
 }
 
 BOOST_FIXTURE_TEST_CASE(stall_then_success_on_retry, HubFixture) {
-  env.set("BITNET_DOWNLOAD_TIMEOUT", "0.3");
+  env.set("BITNET_DOWNLOAD_TIMEOUT", "1");
   const auto r = request();
   hub->push_fault(kTokenizerPath, Fault{.kind = Fault::stall, .stall_ms = 10000});
   auto got = download(r);
