@@ -226,7 +226,10 @@ BOOST_FIXTURE_TEST_CASE(secrets_never_in_logs_or_errors_at_trace, HubFixture) {
   hub->push_fault(kTokenizerPath, Fault{.kind = Fault::drop_after, .bytes = 1000});
   hub->push_fault(kTokenizerPath, Fault{.kind = Fault::drop_after, .bytes = 1000});
   fail(r);
-  fail(request("/meta-llama/Llama-2-7b-hf/resolve/main/none.json?X-Amz-Signature=QuerySecret42"));
+  auto missing =
+      request("/meta-llama/Llama-2-7b-hf/resolve/main/none.json?X-Amz-Signature=QuerySecret42");
+  missing.force = true;
+  fail(missing);
   bitnet_test::ConnectProxy proxy;
   bitnet_test::ScopedEnv proxied;
   proxied.set("HTTPS_PROXY", "http://user:pr0xyPass@127.0.0.1:" + std::to_string(proxy.port()));
@@ -236,8 +239,9 @@ BOOST_FIXTURE_TEST_CASE(secrets_never_in_logs_or_errors_at_trace, HubFixture) {
   BOOST_TEST(hub->pending_faults() == 0u);
   BOOST_TEST(mentions(logged, "tokenizer.json"));
   BOOST_TEST(mentions(errors, "none.json"));
-  for (const std::string secret : {std::string(kToken), std::string("QuerySecret42"),
-                                   std::string("pr0xyPass"), std::string("dXNlcjpwcjB4eVBhc3M=")}) {
+  for (const std::string& secret :
+       {std::string(kToken), std::string("QuerySecret42"), std::string("pr0xyPass"),
+        std::string("dXNlcjpwcjB4eVBhc3M=")}) {
     BOOST_TEST(!mentions(logged, secret), secret << " appears in the log:\n" << logged);
     BOOST_TEST(!mentions(errors, secret), secret << " appears in an error:\n" << errors);
   }

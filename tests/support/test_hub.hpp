@@ -35,15 +35,15 @@ struct Fault {  // what the next matching request gets instead of a normal answe
     lie_length,
     ignore_range  // the whole file with 200, as a server without Range support answers
   } kind;
-  int code = 0;          // status: 401/403/404/416/429/500/503 ... (429 sends Retry-After: 0)
-  std::string location;  // redirect: absolute URL (302)
+  int code = 0;            // status: 401/403/404/416/429/500/503 ... (429 sends Retry-After: 0)
+  std::string location{};  // redirect: absolute URL (302)
   // drop_after: bytes of body sent before the connection is closed;
   // lie_length: bytes added to the Content-Length claimed (negative: fewer) while the whole
   // body is sent and the connection closed.
   int64_t bytes = 0;
   // replace_body: served instead of the file, with the headers a real file gets (its own
   // Content-Length and sha256 ETag), so only a check of the content (validate) can refuse it.
-  std::string body;
+  std::string body{};
   int stall_ms = 0;  // stall: send the headers, then nothing for this long, then close
 };
 
