@@ -13,6 +13,7 @@
 #include "activations.hpp"
 #if BITNET_CPU_AVX512
 #include "i2s_vnni.hpp"
+#include "tq2_vnni.hpp"
 #endif
 
 #pragma GCC target("avx2,fma,f16c")
@@ -347,8 +348,8 @@ void dot_rows(const Job& j, const std::byte* wr, int64_t n0, float* out) {
 }
 
 #if BITNET_CPU_AVX512
-// I2_S in tiles of kTileRows weight rows by kTileRows activation rows.
-void run_rows_i2s_vnni(const Job& j, int64_t m_begin, int64_t m_end) {
+// The ternary types in tiles of kTileRows weight rows by kTileRows activation rows.
+void run_rows_ternary_vnni(const Job& j, int64_t m_begin, int64_t m_end) {
   const int64_t n_count = j.x->ne[1], k = j.w->ne[0];
   const size_t stride = j.w->nb[1];
   float out[kTileRows * kTileRows];
@@ -360,7 +361,10 @@ void run_rows_i2s_vnni(const Job& j, int64_t m_begin, int64_t m_end) {
     const std::byte* wr = j.w_rows + m * static_cast<int64_t>(stride);
     for (int64_t n = 0; n < n_count; n += kTileRows) {
       const int r = static_cast<int>(std::min<int64_t>(kTileRows, n_count - n));
-      dot_i2_s_vnni(wr, stride, w_rows, k, j.i2s_scale, j.rows, n, r, out);
+      if (j.w->type == BITNET_TYPE_I2_S)
+        dot_i2_s_vnni(wr, stride, w_rows, k, j.i2s_scale, j.rows, n, r, out);
+      else
+        dot_tq2_0_vnni(wr, stride, w_rows, k, j.rows, n, r, out);
       for (int i = 0; i < r; ++i) {
         float* row = f32_row(*j.dst, n + i, j.i2, j.i3);
         for (int wi = 0; wi < w_rows; ++wi)
@@ -373,7 +377,8 @@ void run_rows_i2s_vnni(const Job& j, int64_t m_begin, int64_t m_end) {
 
 void run_rows(const Job& j, int64_t m_begin, int64_t m_end) {
 #if BITNET_CPU_AVX512
-  if (j.w->type == BITNET_TYPE_I2_S) return run_rows_i2s_vnni(j, m_begin, m_end);
+  if (j.w->type == BITNET_TYPE_I2_S || j.w->type == BITNET_TYPE_TQ2_0)
+    return run_rows_ternary_vnni(j, m_begin, m_end);
 #endif
   const int64_t n_count = j.x->ne[1];
   float out[kMaxRows];
@@ -433,6 +438,7 @@ void mul_mat(const bitnet_tensor& dst) {
           quantize_rows(*j.x, i2, i3, j.rows);
 #if BITNET_CPU_AVX512
           if (w.type == BITNET_TYPE_I2_S) pair_blocks(j.rows);
+          if (w.type == BITNET_TYPE_TQ2_0) pair_tq2_0_halves(j.rows);
 #endif
           break;
       }
