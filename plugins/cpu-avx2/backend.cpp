@@ -1,23 +1,26 @@
 #include "backend.hpp"
 
 #include "../cpu-generic/host_backend.hpp"
+#include "attention.hpp"
 #include "matmul.hpp"
 
 namespace bitnet::cpu_avx2 {
 namespace {
 
-// cpu-generic's host backend with this plugin's matmuls.
+// cpu-generic's host backend with this plugin's matmuls and attention.
 class Avx2Backend final : public cpu_generic::HostBackend {
  public:
   Avx2Backend() : HostBackend(BITNET_CPU_AVX512 ? "host CPU (AVX-512 VNNI)" : "host CPU (AVX2)") {}
 
  protected:
   void compute_node(const bitnet_tensor& node) override {
-    if (node.op != BITNET_OP_MUL_MAT) return HostBackend::compute_node(node);
+    if (node.op != BITNET_OP_MUL_MAT && node.op != BITNET_OP_ATTENTION)
+      return HostBackend::compute_node(node);
     sdk::check_tensor(node);
-    sdk::check_tensor(*node.src[0]);
-    sdk::check_tensor(*node.src[1]);
-    mul_mat(node);
+    for (const bitnet_tensor* s : node.src)
+      if (s) sdk::check_tensor(*s);
+    if (node.op == BITNET_OP_MUL_MAT) return mul_mat(node);
+    attention(node);
   }
 };
 

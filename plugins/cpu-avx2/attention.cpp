@@ -1,0 +1,116 @@
+#include "attention.hpp"
+
+#include <bitnet/sdk/half.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include <immintrin.h>
+
+#include "../cpu-generic/tensor_access.hpp"
+
+#pragma GCC target("avx2,fma,f16c")
+// cpu-generic rounds each product and each sum separately; a fused multiply-add would not.
+#pragma GCC optimize("fp-contract=off")
+
+namespace bitnet::cpu_avx2 {
+namespace {
+
+using cpu_generic::f32_row;
+using cpu_generic::row_ptr;
+
+// Elements i..i+3 of a K or V row (F32 or F16) as floats.
+__m128 load4(const std::byte* row, int32_t type, int64_t i) {
+  if (type == BITNET_TYPE_F32) return _mm_loadu_ps(reinterpret_cast<const float*>(row) + i);
+  return _mm_cvtph_ps(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(row + 2 * i)));
+}
+
+float load1(const std::byte* row, int32_t type, int64_t i) {
+  if (type == BITNET_TYPE_F32) {
+    float v;
+    std::memcpy(&v, row + 4 * i, sizeof v);
+    return v;
+  }
+  uint16_t h;
+  std::memcpy(&h, row + 2 * i, sizeof h);
+  return sdk::fp16_to_f32(h);
+}
+
+// q . k for keys j..j+3, one lane per key, each lane adding its products in dimension order as
+// cpu-generic's single chain does; four chains in flight instead of one.
+__m256d scores4(const double* q, const bitnet_tensor& k, int64_t kvh, int64_t j, int64_t hd) {
+  const std::byte* rows[4];
+  for (int r = 0; r < 4; ++r)
+    rows[r] = row_ptr(k, kvh, j + r);
+  __m256d s = _mm256_setzero_pd();
+  int64_t i = 0;
+  for (; i + 4 <= hd; i += 4) {
+    __m128 c0 = load4(rows[0], k.type, i), c1 = load4(rows[1], k.type, i),
+           c2 = load4(rows[2], k.type, i), c3 = load4(rows[3], k.type, i);
+    _MM_TRANSPOSE4_PS(c0, c1, c2, c3);  // c_d now holds dimension i + d of the four keys
+    const __m128 dims[4] = {c0, c1, c2, c3};
+    for (int d = 0; d < 4; ++d)
+      s = _mm256_add_pd(s, _mm256_mul_pd(_mm256_set1_pd(q[i + d]), _mm256_cvtps_pd(dims[d])));
+  }
+  for (; i < hd; ++i)
+    s = _mm256_add_pd(
+        s, _mm256_mul_pd(_mm256_set1_pd(q[i]),
+                         _mm256_setr_pd(load1(rows[0], k.type, i), load1(rows[1], k.type, i),
+                                        load1(rows[2], k.type, i), load1(rows[3], k.type, i))));
+  return s;
+}
+
+}  // namespace
+
+void attention(const bitnet_tensor& dst) {
+  const bitnet_tensor &q = *dst.src[0], &k = *dst.src[1], &v = *dst.src[2];
+  const auto* pos = reinterpret_cast<const int32_t*>(sdk::host_data(*dst.src[3]));
+  const int64_t hd = q.ne[0], n_kv = k.ne[2], group = q.ne[1] / k.ne[1];
+  for (int64_t t = 0; t < q.ne[2]; ++t)
+    if (pos[t] < 0 || pos[t] >= n_kv)
+      cpu_generic::bad_input(dst, "query " + std::to_string(t) + " is at position " +
+                                      std::to_string(pos[t]) + ", outside the " +
+                                      std::to_string(n_kv) + " keys given");
+  const double scale = dst.op_params[0];
+  cpu_generic::for_rows(dst, [&](int64_t head, int64_t t, int64_t) {
+    const float* qf = f32_row(q, head, t);
+    const int64_t kvh = head / group, n = pos[t] + 1;
+    std::vector<double> qd(qf, qf + hd), p(static_cast<size_t>(n)), acc(static_cast<size_t>(hd));
+    int64_t j = 0;
+    for (; j + 4 <= n; j += 4)
+      _mm256_storeu_pd(p.data() + j, scores4(qd.data(), k, kvh, j, hd));
+    for (; j < n; ++j) {
+      const std::byte* kr = row_ptr(k, kvh, j);
+      double s = 0;
+      for (int64_t i = 0; i < hd; ++i)
+        s += qd[static_cast<size_t>(i)] * load1(kr, k.type, i);
+      p[static_cast<size_t>(j)] = s;
+    }
+    double mx = -INFINITY;
+    for (double& e : p)
+      mx = std::max(mx, e *= scale);
+    double sum = 0;
+    for (double& e : p)
+      sum += (e = std::exp(e - mx));
+    // Lanes are dimensions here: each adds the keys in order, as cpu-generic does.
+    for (j = 0; j < n; ++j) {
+      const std::byte* vr = row_ptr(v, kvh, j);
+      const __m256d pj = _mm256_set1_pd(p[static_cast<size_t>(j)]);
+      int64_t i = 0;
+      for (; i + 4 <= hd; i += 4)
+        _mm256_storeu_pd(acc.data() + i,
+                         _mm256_add_pd(_mm256_loadu_pd(acc.data() + i),
+                                       _mm256_mul_pd(pj, _mm256_cvtps_pd(load4(vr, v.type, i)))));
+      for (; i < hd; ++i)
+        acc[static_cast<size_t>(i)] += p[static_cast<size_t>(j)] * load1(vr, v.type, i);
+    }
+    float* out = f32_row(dst, head, t);
+    for (int64_t i = 0; i < hd; ++i)
+      out[i] = static_cast<float>(acc[static_cast<size_t>(i)] / sum);
+  });
+}
+
+}  // namespace bitnet::cpu_avx2
