@@ -1,0 +1,140 @@
+// Row-wise ops (ADD, MUL, SCALE, GLU, CPY, RMS_NORM) and GET_ROWS: one block per row of the
+// output, threads across the row, every tensor addressed through its strides.
+#include "dequant.cuh"
+#include "kernels.hpp"
+
+namespace bitnet::cuda {
+namespace {
+
+constexpr int kThreads = 256;
+
+__device__ __forceinline__ char* row_of(const DevTensor& t, int64_t r) {
+  const int64_t i1 = r % t.ne[1], i2 = (r / t.ne[1]) % t.ne[2], i3 = r / (t.ne[1] * t.ne[2]);
+  return t.data + i1 * t.nb[1] + i2 * t.nb[2] + i3 * t.nb[3];
+}
+
+__device__ __forceinline__ const float* broadcast_row(const DevTensor& b, const DevTensor& a,
+                                                      int64_t r) {
+  const int64_t i1 = r % a.ne[1], i2 = (r / a.ne[1]) % a.ne[2], i3 = r / (a.ne[1] * a.ne[2]);
+  return reinterpret_cast<const float*>(b.data + (i1 % b.ne[1]) * b.nb[1] +
+                                        (i2 % b.ne[2]) * b.nb[2] + (i3 % b.ne[3]) * b.nb[3]);
+}
+
+unsigned rows(const DevTensor& t) {
+  return static_cast<unsigned>(t.ne[1] * t.ne[2] * t.ne[3]);
+}
+
+__global__ void binary(DevTensor dst, DevTensor a, DevTensor b, bool add) {
+  const float* x = reinterpret_cast<const float*>(row_of(a, blockIdx.x));
+  const float* y = broadcast_row(b, a, blockIdx.x);
+  float* out = reinterpret_cast<float*>(row_of(dst, blockIdx.x));
+  for (int64_t i = threadIdx.x; i < dst.ne[0]; i += blockDim.x) {
+    const float yi = y[i % b.ne[0]];
+    out[i] = add ? x[i] + yi : x[i] * yi;
+  }
+}
+
+__global__ void scale(DevTensor dst, DevTensor a, float s) {
+  const float* x = reinterpret_cast<const float*>(row_of(a, blockIdx.x));
+  float* out = reinterpret_cast<float*>(row_of(dst, blockIdx.x));
+  for (int64_t i = threadIdx.x; i < dst.ne[0]; i += blockDim.x)
+    out[i] = x[i] * s;
+}
+
+__global__ void glu(DevTensor dst, DevTensor g, DevTensor u, bool silu) {
+  const float* gr = reinterpret_cast<const float*>(row_of(g, blockIdx.x));
+  const float* ur = reinterpret_cast<const float*>(row_of(u, blockIdx.x));
+  float* out = reinterpret_cast<float*>(row_of(dst, blockIdx.x));
+  for (int64_t i = threadIdx.x; i < dst.ne[0]; i += blockDim.x) {
+    const float x = gr[i];
+    const float act = silu ? x / (1.0f + expf(-x)) : (x > 0.0f ? x * x : 0.0f);
+    out[i] = act * ur[i];
+  }
+}
+
+__global__ void cpy(DevTensor dst, DevTensor src) {
+  const float* x = reinterpret_cast<const float*>(row_of(src, blockIdx.x));
+  char* out = row_of(dst, blockIdx.x);
+  for (int64_t i = threadIdx.x; i < dst.ne[0]; i += blockDim.x) {
+    if (dst.type == BITNET_TYPE_F16)
+      reinterpret_cast<__half*>(out)[i] = __float2half_rn(x[i]);
+    else
+      reinterpret_cast<float*>(out)[i] = x[i];
+  }
+}
+
+__global__ void rms_norm(DevTensor dst, DevTensor src, const float* weight, float eps) {
+  __shared__ float partial[kThreads / 32];
+  const float* x = reinterpret_cast<const float*>(row_of(src, blockIdx.x));
+  float* out = reinterpret_cast<float*>(row_of(dst, blockIdx.x));
+  const int64_t n = dst.ne[0];
+  float sum = 0.0f;
+  for (int64_t i = threadIdx.x; i < n; i += blockDim.x)
+    sum = fmaf(x[i], x[i], sum);
+  sum = warp_sum(sum);
+  if (threadIdx.x % 32 == 0) partial[threadIdx.x / 32] = sum;
+  __syncthreads();
+  float total = 0.0f;
+#pragma unroll
+  for (int w = 0; w < kThreads / 32; ++w)
+    total += partial[w];
+  const float inv =
+      static_cast<float>(1.0 / sqrt(static_cast<double>(total) / static_cast<double>(n) + eps));
+  for (int64_t i = threadIdx.x; i < n; i += blockDim.x)
+    out[i] = x[i] * inv * (weight ? weight[i] : 1.0f);
+}
+
+template <int T>
+__global__ void get_rows(DevTensor dst, DevTensor table, const int32_t* ids, ErrorFlag err,
+                         int32_t node) {
+  const int32_t id = ids[blockIdx.x];
+  float* out = reinterpret_cast<float*>(dst.data + blockIdx.x * dst.nb[1]);
+  if (id < 0 || id >= table.ne[1]) {
+    if (threadIdx.x == 0) *err = node + 1;
+    return;
+  }
+  const uint8_t* row = reinterpret_cast<const uint8_t*>(table.data + id * table.nb[1]);
+  const float i2s = T == BITNET_TYPE_I2_S
+                        ? *reinterpret_cast<const float*>(table.data + table.ne[1] * table.nb[1])
+                        : 0.0f;
+  const int64_t k = table.ne[0], chunks = k / 8;
+  for (int64_t c = threadIdx.x; c < chunks; c += blockDim.x)
+    load8<T>(row, c * 8, i2s, out + c * 8);
+  if constexpr (T == BITNET_TYPE_F32 || T == BITNET_TYPE_F16 || T == BITNET_TYPE_BF16)
+    for (int64_t i = chunks * 8 + threadIdx.x; i < k; i += blockDim.x)
+      out[i] = load1<T>(row, i);
+}
+
+}  // namespace
+
+void launch_binary(const DevTensor& dst, const DevTensor& a, const DevTensor& b, bool add,
+                   cudaStream_t s) {
+  binary<<<rows(dst), kThreads, 0, s>>>(dst, a, b, add);
+}
+
+void launch_scale(const DevTensor& dst, const DevTensor& a, float factor, cudaStream_t s) {
+  scale<<<rows(dst), kThreads, 0, s>>>(dst, a, factor);
+}
+
+void launch_glu(const DevTensor& dst, const DevTensor& g, const DevTensor& u, bool silu,
+                cudaStream_t s) {
+  glu<<<rows(dst), kThreads, 0, s>>>(dst, g, u, silu);
+}
+
+void launch_cpy(const DevTensor& dst, const DevTensor& src, cudaStream_t s) {
+  cpy<<<rows(dst), kThreads, 0, s>>>(dst, src);
+}
+
+void launch_rms_norm(const DevTensor& dst, const DevTensor& x, const float* weight, float eps,
+                     cudaStream_t s) {
+  rms_norm<<<rows(dst), kThreads, 0, s>>>(dst, x, weight, eps);
+}
+
+void launch_get_rows(const DevTensor& dst, const DevTensor& table, const int32_t* ids,
+                     ErrorFlag err, int32_t node, cudaStream_t s) {
+  dispatch_weight_type(table.type, [&]<int T>() {
+    get_rows<T><<<static_cast<unsigned>(dst.ne[1]), kThreads, 0, s>>>(dst, table, ids, err, node);
+  });
+}
+
+}  // namespace bitnet::cuda
