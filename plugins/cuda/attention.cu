@@ -37,13 +37,13 @@ __device__ __forceinline__ float kv_at(const char* row, int32_t type, int i) {
 }
 
 __global__ void __launch_bounds__(32 * kWarps)
-    attention(DevTensor dst, DevTensor q, DevTensor k, DevTensor v, const int32_t* pos, float scale,
-              ErrorFlag err, int32_t node) {
+    attention(DevTensor dst, DevTensor q, DevTensor k, DevTensor v, Dynamic n_keys,
+              const int32_t* pos, float scale, ErrorFlag err, int32_t node) {
   __shared__ float merge_m[kWarps], merge_l[kWarps];
   __shared__ float merge_acc[kWarps][32 * kMaxPerLane];
   const int head = blockIdx.x, t = blockIdx.y, lane = threadIdx.x % 32, warp = threadIdx.x / 32;
   const int hd = static_cast<int>(q.ne[0]);
-  const int64_t n_kv = k.ne[2], kvh = head / (q.ne[1] / k.ne[1]);
+  const int64_t n_kv = n_keys.values[n_keys.slot], kvh = head / (q.ne[1] / k.ne[1]);
   const int32_t p = pos[t];
   float* out = reinterpret_cast<float*>(dst.data + head * dst.nb[1] + t * dst.nb[2]);
   if (p < 0 || p >= n_kv) {
@@ -119,10 +119,10 @@ void launch_rope(const DevTensor& dst, const DevTensor& x, const int32_t* pos, i
 }
 
 void launch_attention(const DevTensor& dst, const DevTensor& q, const DevTensor& k,
-                      const DevTensor& v, const int32_t* pos, float scale, ErrorFlag err,
-                      int32_t node, cudaStream_t s) {
+                      const DevTensor& v, Dynamic n_kv, const int32_t* pos, float scale,
+                      ErrorFlag err, int32_t node, cudaStream_t s) {
   const dim3 grid(static_cast<unsigned>(q.ne[1]), static_cast<unsigned>(q.ne[2]));
-  attention<<<grid, 32 * kWarps, 0, s>>>(dst, q, k, v, pos, scale, err, node);
+  attention<<<grid, 32 * kWarps, 0, s>>>(dst, q, k, v, n_kv, pos, scale, err, node);
 }
 
 int max_attention_head_dim() {

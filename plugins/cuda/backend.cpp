@@ -2,7 +2,11 @@
 
 #include <cuda_runtime.h>
 
+#include <algorithm>
+#include <cstdlib>
+#include <cstring>
 #include <string>
+#include <vector>
 
 #include "buffer.hpp"
 #include "cuda_error.hpp"
@@ -19,10 +23,56 @@ std::string node_label(const bitnet_tensor* node, size_t i) {
   return "node " + std::to_string(i) + " (" + (node && node->name ? node->name : "unnamed") + ")";
 }
 
+// BITNET_CUDA_GRAPHS=0 runs every graph eagerly (to measure what replay saves).
+bool graphs_enabled() {
+  const char* v = std::getenv("BITNET_CUDA_GRAPHS");
+  return !v || std::strcmp(v, "0") != 0;
+}
+
+// The per-node Dynamic values: pinned on the host, copied to the device before each graph.
+class DynamicValues {
+ public:
+  explicit DynamicValues(int device) : device_(device) {}
+  ~DynamicValues() {
+    cudaSetDevice(device_);
+    cudaFreeHost(host_);
+    cudaFree(device_values_);
+  }
+  DynamicValues(const DynamicValues&) = delete;
+  DynamicValues& operator=(const DynamicValues&) = delete;
+
+  // Room for n values; true when the device array moved (captured graphs point at it).
+  bool reserve(size_t n) {
+    if (n <= capacity_) return false;
+    const size_t want = std::max<size_t>(n, 2 * capacity_);
+    check_cuda(cudaFreeHost(host_), "freeing pinned memory");
+    check_cuda(cudaFree(device_values_), "freeing device memory");
+    host_ = nullptr;
+    device_values_ = nullptr;
+    capacity_ = 0;
+    check_cuda(cudaMallocHost(&host_, want * sizeof(int64_t)), "allocating pinned memory");
+    check_cuda(cudaMalloc(&device_values_, want * sizeof(int64_t)), "allocating device memory");
+    capacity_ = want;
+    return true;
+  }
+  int64_t* host() { return host_; }
+  const int64_t* device() const { return device_values_; }
+
+ private:
+  int device_;
+  int64_t* host_ = nullptr;
+  int64_t* device_values_ = nullptr;
+  size_t capacity_ = 0;
+};
+
 class CudaBackend final : public sdk::Backend {
  public:
   explicit CudaBackend(int device)
-      : device_(device), label_(device_label(device)), scratch_(device) {
+      : device_(device),
+        label_(device_label(device)),
+        graphs_(graphs_enabled()),
+        scratch_(device),
+        dynamic_(device) {
     select();
     check_cuda(cudaStreamCreate(&stream_), "creating a CUDA stream");
     check_cuda(cudaMalloc(&error_, sizeof(int32_t)), "allocating the error flag");
@@ -32,6 +82,7 @@ class CudaBackend final : public sdk::Backend {
   ~CudaBackend() override {
     cudaSetDevice(device_);
     cudaStreamSynchronize(stream_);
+    drop_graph();
     cudaFreeHost(error_host_);
     cudaFree(error_);
     cudaStreamDestroy(stream_);
@@ -57,6 +108,9 @@ class CudaBackend final : public sdk::Backend {
     return std::make_unique<DeviceBuffer>(device_, size);
   }
 
+  // Every node is checked before anything is queued. A graph of the same shape as the one
+  // before is captured once into a CUDA graph and then replayed (a decode step: the host hands
+  // over the same graph each token, only the cache row and key count move).
   void compute(const bitnet_tensor* const* nodes, size_t n) override {
     if (n && !nodes) throw sdk::Error(BITNET_STATUS_INVALID_ARGUMENT, "graph nodes are NULL");
     select();
@@ -71,10 +125,28 @@ class CudaBackend final : public sdk::Backend {
         if (s) sdk::check_tensor(*s);
       scratch = std::max(scratch, scratch_bytes(*node));
     }
-    scratch_.reserve(scratch);
+    if (scratch > scratch_.size()) {
+      drop_graph();
+      scratch_.reserve(scratch);
+    }
+    if (dynamic_.reserve(n)) drop_graph();
+    key_scratch_.clear();
+    key_scratch_.push_back(reinterpret_cast<uint64_t>(scratch_.data()));
     for (size_t i = 0; i < n; ++i) {
-      launch_node(*nodes[i], {stream_, &scratch_, error_, static_cast<int32_t>(i)});
-      check_cuda(cudaGetLastError(), "launching " + node_label(nodes[i], i));
+      dynamic_.host()[i] = dynamic_value(*nodes[i]);
+      append_shape_key(*nodes[i], key_scratch_);
+    }
+    check_cuda(cudaMemcpyAsync(const_cast<int64_t*>(dynamic_.device()), dynamic_.host(),
+                               n * sizeof(int64_t), cudaMemcpyHostToDevice, stream_),
+               "copying the step's cache positions");
+    const LaunchContext ctx{stream_, &scratch_, error_, dynamic_.device()};
+    if (graphs_ && n && key_scratch_ == key_) {
+      if (!exec_) capture(nodes, n, ctx);
+      check_cuda(cudaGraphLaunch(exec_, stream_), "replaying the captured graph");
+    } else {
+      drop_graph();
+      key_.swap(key_scratch_);
+      launch_graph(nodes, n, ctx);
     }
     check_device_errors(nodes, n);
   }
@@ -86,6 +158,30 @@ class CudaBackend final : public sdk::Backend {
 
  private:
   void select() { check_cuda(cudaSetDevice(device_), "selecting GPU " + std::to_string(device_)); }
+
+  void capture(const bitnet_tensor* const* nodes, size_t n, const LaunchContext& ctx) {
+    check_cuda(cudaStreamBeginCapture(stream_, cudaStreamCaptureModeThreadLocal),
+               "starting a graph capture");
+    cudaGraph_t graph = nullptr;
+    try {
+      launch_graph(nodes, n, ctx);
+    } catch (...) {
+      cudaStreamEndCapture(stream_, &graph);
+      if (graph) cudaGraphDestroy(graph);
+      throw;
+    }
+    check_cuda(cudaStreamEndCapture(stream_, &graph), "ending a graph capture");
+    const cudaError_t e = cudaGraphInstantiate(&exec_, graph, 0);
+    cudaGraphDestroy(graph);
+    if (e != cudaSuccess) exec_ = nullptr;
+    check_cuda(e, "instantiating a captured graph");
+  }
+
+  void drop_graph() {
+    if (exec_) cudaGraphExecDestroy(exec_);
+    exec_ = nullptr;
+    key_.clear();
+  }
 
   // Ids and positions live on the device, so kernels report a bad one through the flag; it is
   // read once per graph, which also waits for the graph to finish.
@@ -107,10 +203,14 @@ class CudaBackend final : public sdk::Backend {
 
   int device_;
   std::string label_;
+  bool graphs_;
   Scratch scratch_;
+  DynamicValues dynamic_;
   cudaStream_t stream_ = nullptr;
   int32_t* error_ = nullptr;
   int32_t* error_host_ = nullptr;
+  std::vector<uint64_t> key_, key_scratch_;
+  cudaGraphExec_t exec_ = nullptr;
 };
 
 }  // namespace

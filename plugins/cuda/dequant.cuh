@@ -26,14 +26,33 @@ template <int T>
 __device__ __forceinline__ void load8(const uint8_t* row, int64_t i, float i2s, float* out) {
   if constexpr (T == BITNET_TYPE_F32) {
     const float* p = reinterpret_cast<const float*>(row) + i;
+    if ((reinterpret_cast<uintptr_t>(p) & 15) == 0) {
+      const float4 a = reinterpret_cast<const float4*>(p)[0];
+      const float4 b = reinterpret_cast<const float4*>(p)[1];
+      out[0] = a.x, out[1] = a.y, out[2] = a.z, out[3] = a.w;
+      out[4] = b.x, out[5] = b.y, out[6] = b.z, out[7] = b.w;
+      return;
+    }
 #pragma unroll
     for (int e = 0; e < 8; ++e)
       out[e] = p[e];
   } else if constexpr (T == BITNET_TYPE_F16 || T == BITNET_TYPE_BF16) {
     const uint16_t* p = reinterpret_cast<const uint16_t*>(row) + i;
+    uint16_t h8[8];
+    if ((reinterpret_cast<uintptr_t>(p) & 15) == 0) {
+      const uint4 v = *reinterpret_cast<const uint4*>(p);
+      const uint32_t words[4] = {v.x, v.y, v.z, v.w};
+#pragma unroll
+      for (int e = 0; e < 8; ++e)
+        h8[e] = static_cast<uint16_t>(words[e / 2] >> (16 * (e % 2)));
+    } else {
+#pragma unroll
+      for (int e = 0; e < 8; ++e)
+        h8[e] = p[e];
+    }
 #pragma unroll
     for (int e = 0; e < 8; ++e) {
-      const uint16_t h = p[e];
+      const uint16_t h = h8[e];
       if constexpr (T == BITNET_TYPE_F16)
         out[e] = __half2float(__ushort_as_half(h));
       else
@@ -135,11 +154,44 @@ void dispatch_weight_type(int32_t type, F&& f) {
   }
 }
 
-__device__ __forceinline__ float warp_sum(float v) {
+template <class V>
+__device__ __forceinline__ V warp_sum(V v) {
 #pragma unroll
   for (int o = 16; o > 0; o >>= 1)
     v += __shfl_xor_sync(0xffffffffu, v, o);
   return v;
+}
+
+// Matrix-vector kernels give each weight row 32, 64 or 128 threads of a 128-thread block:
+// enough to cover the row's steps (the units a thread takes at a time) without idle warps.
+constexpr int kRowThreads = 128;
+
+inline int rows_per_block(int64_t steps) {
+  return steps <= 32 ? 4 : steps <= 64 ? 2 : 1;
+}
+
+// Sums each thread's v[c] over the `threads` threads of its row in a fixed order (so results
+// repeat to the bit); the row's first thread gets the totals. Every thread must call it.
+template <class V, int NC>
+__device__ __forceinline__ void row_sums(V* v, int threads, int n) {
+  __shared__ V partial[kRowThreads / 32][NC];
+#pragma unroll
+  for (int c = 0; c < NC; ++c)
+    v[c] = warp_sum(v[c]);
+  if (threads == 32) return;
+  const int warp = threadIdx.x / 32;
+  if (threadIdx.x % 32 == 0)
+#pragma unroll
+    for (int c = 0; c < NC; ++c)
+      partial[warp][c] = v[c];
+  __syncthreads();
+  if (threadIdx.x % threads == 0)
+    for (int c = 0; c < NC && c < n; ++c) {
+      V t = partial[warp][c];
+      for (int w = 1; w < threads / 32; ++w)
+        t += partial[warp + w][c];
+      v[c] = t;
+    }
 }
 
 __device__ __forceinline__ float warp_max(float v) {

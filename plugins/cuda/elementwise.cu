@@ -52,8 +52,9 @@ __global__ void glu(DevTensor dst, DevTensor g, DevTensor u, bool silu) {
   }
 }
 
-__global__ void cpy(DevTensor dst, DevTensor src) {
+__global__ void cpy(DevTensor dst, Dynamic address, DevTensor src) {
   const float* x = reinterpret_cast<const float*>(row_of(src, blockIdx.x));
+  dst.data = reinterpret_cast<char*>(address.values[address.slot]);
   char* out = row_of(dst, blockIdx.x);
   for (int64_t i = threadIdx.x; i < dst.ne[0]; i += blockDim.x) {
     if (dst.type == BITNET_TYPE_F16)
@@ -63,7 +64,23 @@ __global__ void cpy(DevTensor dst, DevTensor src) {
   }
 }
 
-__global__ void rms_norm(DevTensor dst, DevTensor src, const float* weight, float eps) {
+__device__ __forceinline__ float block_reduce(float v, bool max, float* partial) {
+  v = max ? warp_max(v) : warp_sum(v);
+  if (threadIdx.x % 32 == 0) partial[threadIdx.x / 32] = v;
+  __syncthreads();
+  float total = partial[0];
+#pragma unroll
+  for (int w = 1; w < kThreads / 32; ++w)
+    total = max ? fmaxf(total, partial[w]) : total + partial[w];
+  __syncthreads();
+  return total;
+}
+
+// With q, the row is then quantised as quantize_rows in ternary_matmul.cu does, from the very
+// floats written, so fusing changes no result.
+__global__ void __launch_bounds__(kThreads)
+    rms_norm(DevTensor dst, DevTensor src, const float* weight, float eps, int8_t* q,
+             float* amax_out) {
   __shared__ float partial[kThreads / 32];
   const float* x = reinterpret_cast<const float*>(row_of(src, blockIdx.x));
   float* out = reinterpret_cast<float*>(row_of(dst, blockIdx.x));
@@ -71,17 +88,24 @@ __global__ void rms_norm(DevTensor dst, DevTensor src, const float* weight, floa
   float sum = 0.0f;
   for (int64_t i = threadIdx.x; i < n; i += blockDim.x)
     sum = fmaf(x[i], x[i], sum);
-  sum = warp_sum(sum);
-  if (threadIdx.x % 32 == 0) partial[threadIdx.x / 32] = sum;
-  __syncthreads();
-  float total = 0.0f;
-#pragma unroll
-  for (int w = 0; w < kThreads / 32; ++w)
-    total += partial[w];
+  const float total = block_reduce(sum, false, partial);
   const float inv =
       static_cast<float>(1.0 / sqrt(static_cast<double>(total) / static_cast<double>(n) + eps));
-  for (int64_t i = threadIdx.x; i < n; i += blockDim.x)
-    out[i] = x[i] * inv * (weight ? weight[i] : 1.0f);
+  float amax = 1e-5f;
+  for (int64_t i = threadIdx.x; i < n; i += blockDim.x) {
+    const float y = x[i] * inv * (weight ? weight[i] : 1.0f);
+    out[i] = y;
+    amax = fmaxf(amax, fabsf(y));
+  }
+  if (!q) return;
+  amax = block_reduce(amax, true, partial);
+  const float iscale = __fdiv_rn(127.0f, amax);
+  int8_t* qr = q + blockIdx.x * n;
+  for (int64_t i = threadIdx.x; i < n; i += blockDim.x) {
+    const int v = __float2int_rn(__fmul_rn(out[i], iscale));
+    qr[i] = static_cast<int8_t>(min(max(v, -128), 127));
+  }
+  if (threadIdx.x == 0) amax_out[blockIdx.x] = amax;
 }
 
 template <int T>
@@ -121,13 +145,13 @@ void launch_glu(const DevTensor& dst, const DevTensor& g, const DevTensor& u, bo
   glu<<<rows(dst), kThreads, 0, s>>>(dst, g, u, silu);
 }
 
-void launch_cpy(const DevTensor& dst, const DevTensor& src, cudaStream_t s) {
-  cpy<<<rows(dst), kThreads, 0, s>>>(dst, src);
+void launch_cpy(const DevTensor& dst, Dynamic dst_address, const DevTensor& src, cudaStream_t s) {
+  cpy<<<rows(dst), kThreads, 0, s>>>(dst, dst_address, src);
 }
 
 void launch_rms_norm(const DevTensor& dst, const DevTensor& x, const float* weight, float eps,
-                     cudaStream_t s) {
-  rms_norm<<<rows(dst), kThreads, 0, s>>>(dst, x, weight, eps);
+                     int8_t* q, float* amax, cudaStream_t s) {
+  rms_norm<<<rows(dst), kThreads, 0, s>>>(dst, x, weight, eps, q, amax);
 }
 
 void launch_get_rows(const DevTensor& dst, const DevTensor& table, const int32_t* ids,

@@ -8,42 +8,74 @@ namespace bitnet::cuda {
 namespace {
 
 constexpr int kVecCols = 8;
-constexpr int kVecWarps = 4;
+constexpr int kVecThreads = kRowThreads;
 
 template <int T>
 inline constexpr bool kSingleElementBlocks =
     T == BITNET_TYPE_F32 || T == BITNET_TYPE_F16 || T == BITNET_TYPE_BF16;
 
+// Elements a thread decodes at a time: a whole block where blocks are 32 elements, so its
+// scale is read once.
+template <int T>
+inline constexpr int kStep = T == BITNET_TYPE_Q4_0 || T == BITNET_TYPE_Q8_0 ? 32 : 8;
+
+template <int T>
+__device__ __forceinline__ void load_step(const uint8_t* row, int64_t i, float i2s, float* w) {
+#pragma unroll
+  for (int j = 0; j < kStep<T>; j += 8)
+    load8<T>(row, i + j, i2s, w + j);
+}
+
+// 8 floats of an activation row, in two 16-byte loads where the address allows.
+__device__ __forceinline__ void load_x8(const float* p, float* out) {
+  if ((reinterpret_cast<uintptr_t>(p) & 15) == 0) {
+    const float4 a = reinterpret_cast<const float4*>(p)[0],
+                 b = reinterpret_cast<const float4*>(p)[1];
+    out[0] = a.x, out[1] = a.y, out[2] = a.z, out[3] = a.w;
+    out[4] = b.x, out[5] = b.y, out[6] = b.z, out[7] = b.w;
+  } else {
+#pragma unroll
+    for (int e = 0; e < 8; ++e)
+      out[e] = p[e];
+  }
+}
+
 template <int T, int NC>
-__global__ void __launch_bounds__(32 * kVecWarps) matvec(MatmulArgs a) {
-  const int lane = threadIdx.x % 32;
-  const int64_t m = static_cast<int64_t>(blockIdx.x) * kVecWarps + threadIdx.x / 32;
-  if (m >= a.m) return;
-  const uint8_t* row = reinterpret_cast<const uint8_t*>(a.w) + m * a.w_stride;
+__global__ void __launch_bounds__(kVecThreads) matvec(MatmulArgs a, int per_block) {
+  const int threads = kVecThreads / per_block;
+  const int tid = threadIdx.x % threads;
+  const int64_t m = static_cast<int64_t>(blockIdx.x) * per_block + threadIdx.x / threads;
+  const bool active = m < a.m;
+  const uint8_t* row = reinterpret_cast<const uint8_t*>(a.w) + (active ? m : 0) * a.w_stride;
   const float i2s = T == BITNET_TYPE_I2_S ? *a.i2s_scale : 0.0f;
   const int n = static_cast<int>(a.n);
   float acc[NC];
 #pragma unroll
   for (int c = 0; c < NC; ++c)
     acc[c] = 0.0f;
-  const int64_t chunks = a.k / 8;
-  for (int64_t ch = lane; ch < chunks; ch += 32) {
-    float w[8];
-    load8<T>(row, ch * 8, i2s, w);
+  constexpr int S = kStep<T>;
+  const int64_t steps = active ? a.k / S : 0;
+  for (int64_t st = tid; st < steps; st += threads) {
+    float w[S];
+    load_step<T>(row, st * S, i2s, w);
 #pragma unroll
     for (int c = 0; c < NC; ++c) {
       if (c >= n) break;
-      const float* x =
+      const float* xr =
           reinterpret_cast<const float*>(reinterpret_cast<const char*>(a.x) + c * a.x_stride) +
-          ch * 8;
+          st * S;
 #pragma unroll
-      for (int e = 0; e < 8; ++e)
-        acc[c] = fmaf(w[e], x[e], acc[c]);
+      for (int j = 0; j < S; j += 8) {
+        float x[8];
+        load_x8(xr + j, x);
+#pragma unroll
+        for (int e = 0; e < 8; ++e)
+          acc[c] = fmaf(w[j + e], x[e], acc[c]);
+      }
     }
   }
   if constexpr (kSingleElementBlocks<T>) {
-    const int64_t i = chunks * 8 + lane;
-    if (i < a.k) {
+    for (int64_t i = (a.k / S) * S + tid; active && i < a.k; i += threads) {
       const float w = load1<T>(row, i);
 #pragma unroll
       for (int c = 0; c < NC; ++c) {
@@ -55,12 +87,12 @@ __global__ void __launch_bounds__(32 * kVecWarps) matvec(MatmulArgs a) {
       }
     }
   }
+  row_sums<float, NC>(acc, threads, n);
+  if (!active || tid != 0) return;
 #pragma unroll
   for (int c = 0; c < NC; ++c) {
     if (c >= n) break;
-    const float s = warp_sum(acc[c]);
-    if (lane == 0)
-      reinterpret_cast<float*>(reinterpret_cast<char*>(a.dst) + c * a.dst_stride)[m] = s;
+    reinterpret_cast<float*>(reinterpret_cast<char*>(a.dst) + c * a.dst_stride)[m] = acc[c];
   }
 }
 
@@ -133,10 +165,12 @@ __global__ void __launch_bounds__(256) tiled(MatmulArgs a) {
 
 void launch_float_matmul(const MatmulArgs& a, cudaStream_t s) {
   dispatch_weight_type(a.type, [&]<int T>() {
+    const int per_block = rows_per_block(a.k / kStep<T>);
+    const auto blocks = static_cast<unsigned>((a.m + per_block - 1) / per_block);
     if (a.n == 1) {
-      matvec<T, 1><<<(a.m + kVecWarps - 1) / kVecWarps, 32 * kVecWarps, 0, s>>>(a);
+      matvec<T, 1><<<blocks, kVecThreads, 0, s>>>(a, per_block);
     } else if (a.n <= kVecCols) {
-      matvec<T, kVecCols><<<(a.m + kVecWarps - 1) / kVecWarps, 32 * kVecWarps, 0, s>>>(a);
+      matvec<T, kVecCols><<<blocks, kVecThreads, 0, s>>>(a, per_block);
     } else {
       const dim3 grid((a.m + kTile - 1) / kTile, (a.n + kTile - 1) / kTile);
       tiled<T><<<grid, 256, 0, s>>>(a);

@@ -18,6 +18,14 @@ struct DevTensor {
   size_t nb[4] = {0, 0, 0, 0};
 };
 
+// Values that change from one decode step to the next while the graph keeps its shape (the
+// KV-cache row a CPY writes, the number of keys ATTENTION sees), read by kernels from device
+// memory so a captured graph can be replayed with new ones: values[slot].
+struct Dynamic {
+  const int64_t* values;
+  int32_t slot;
+};
+
 // Written by kernels that meet bad input they cannot refuse earlier (an id or a position is
 // only known on the device): the failing node's index + 1; 0 means none.
 using ErrorFlag = int32_t*;
@@ -27,14 +35,17 @@ void launch_binary(const DevTensor& dst, const DevTensor& a, const DevTensor& b,
 void launch_scale(const DevTensor& dst, const DevTensor& a, float scale, cudaStream_t s);
 void launch_glu(const DevTensor& dst, const DevTensor& g, const DevTensor& u, bool silu,
                 cudaStream_t s);
-void launch_cpy(const DevTensor& dst, const DevTensor& src, cudaStream_t s);
+// dst.data is ignored: the address comes from `dst_address`.
+void launch_cpy(const DevTensor& dst, Dynamic dst_address, const DevTensor& src, cudaStream_t s);
+// With `q`, also quantises each output row for a ternary matmul (as launch_quantize_rows).
 void launch_rms_norm(const DevTensor& dst, const DevTensor& x, const float* weight, float eps,
-                     cudaStream_t s);
+                     int8_t* q, float* amax, cudaStream_t s);
 void launch_rope(const DevTensor& dst, const DevTensor& x, const int32_t* pos, int dims, float base,
                  bool neox, cudaStream_t s);
+// k.ne[2] is ignored: the number of keys comes from `n_kv`.
 void launch_attention(const DevTensor& dst, const DevTensor& q, const DevTensor& k,
-                      const DevTensor& v, const int32_t* pos, float scale, ErrorFlag err,
-                      int32_t node, cudaStream_t s);
+                      const DevTensor& v, Dynamic n_kv, const int32_t* pos, float scale,
+                      ErrorFlag err, int32_t node, cudaStream_t s);
 // The largest head_dim launch_attention takes.
 int max_attention_head_dim();
 

@@ -3,10 +3,12 @@
 #include <bitnet/sdk/backend.hpp>
 #include <bitnet/sdk/types.hpp>
 
+#include <cstring>
 #include <limits>
 
 #include "../cpu-generic/ops.hpp"
 #include "buffer.hpp"
+#include "cuda_error.hpp"
 
 namespace bitnet::cuda {
 namespace {
@@ -17,12 +19,17 @@ size_t round_up(size_t n) {
   return (n + kAlign - 1) / kAlign * kAlign;
 }
 
-bool ternary(int32_t type) {
-  return type == BITNET_TYPE_I2_S || type == BITNET_TYPE_TQ2_0;
+bool ternary_matmul(const bitnet_tensor& node) {
+  return node.op == BITNET_OP_MUL_MAT &&
+         (node.src[0]->type == BITNET_TYPE_I2_S || node.src[0]->type == BITNET_TYPE_TQ2_0);
 }
 
 int64_t rows(const bitnet_tensor& t) {
   return t.ne[1] * t.ne[2] * t.ne[3];
+}
+
+bool flat(const bitnet_tensor& t) {
+  return t.ne[2] == 1 && t.ne[3] == 1;
 }
 
 DevTensor dev(const bitnet_tensor& t) {
@@ -40,13 +47,45 @@ const int32_t* ints(const bitnet_tensor& t) {
   return reinterpret_cast<const int32_t*>(device_data(t));
 }
 
-void mul_mat(const bitnet_tensor& node, const LaunchContext& ctx) {
+// Activation rows quantised for ternary matmuls and still valid: the F32 rows they came from.
+struct Quantized {
+  const char* data = nullptr;
+  int64_t k = 0, n = 0;
+  size_t stride = 0;
+
+  bool holds(const bitnet_tensor& x) const {
+    return data && flat(x) && device_data(x) == data && x.ne[0] == k && x.ne[1] == n &&
+           x.nb[1] == stride;
+  }
+  // Forgets the rows when `t` (just written) may overlap them.
+  void written(const bitnet_tensor& t) {
+    if (!data) return;
+    const char* begin = device_data(t);
+    size_t span = *sdk::row_bytes(t.type, t.ne[0]);
+    for (int d = 1; d < BITNET_MAX_DIMS; ++d)
+      span += static_cast<size_t>(t.ne[d] - 1) * t.nb[d];
+    const char* end = begin + span;
+    const char* held_end = data + static_cast<size_t>(n - 1) * stride + k * sizeof(float);
+    if (begin < held_end && data < end) data = nullptr;
+  }
+};
+
+int8_t* scratch_q(const LaunchContext& ctx) {
+  return reinterpret_cast<int8_t*>(ctx.scratch->data());
+}
+
+float* scratch_amax(const LaunchContext& ctx, int64_t n, int64_t k) {
+  return reinterpret_cast<float*>(ctx.scratch->data() + round_up(static_cast<size_t>(n * k)));
+}
+
+void mul_mat(const bitnet_tensor& node, const LaunchContext& ctx, Quantized& held) {
   const bitnet_tensor &w = *node.src[0], &x = *node.src[1];
   char* const w_data = device_data(w);
   char* const x_data = device_data(x);
   char* const d_data = device_data(node);
   const auto* i2s_scale = reinterpret_cast<const float*>(
       w.type == BITNET_TYPE_I2_S ? w_data + static_cast<size_t>(rows(w)) * w.nb[1] : nullptr);
+  const bool ternary = ternary_matmul(node);
   for (int64_t i3 = 0; i3 < x.ne[3]; ++i3)
     for (int64_t i2 = 0; i2 < x.ne[2]; ++i2) {
       const int64_t w2 = i2 / (x.ne[2] / w.ne[2]), w3 = i3 / (x.ne[3] / w.ne[3]);
@@ -62,16 +101,65 @@ void mul_mat(const bitnet_tensor& node, const LaunchContext& ctx) {
       a.m = w.ne[1];
       a.n = x.ne[1];
       a.k = w.ne[0];
-      if (!ternary(w.type)) {
+      if (!ternary) {
         launch_float_matmul(a, ctx.stream);
         continue;
       }
-      auto* q = reinterpret_cast<int8_t*>(ctx.scratch->data());
-      auto* amax =
-          reinterpret_cast<float*>(ctx.scratch->data() + round_up(static_cast<size_t>(a.n * a.k)));
-      launch_quantize_rows(a.x, a.x_stride, a.n, a.k, q, amax, ctx.stream);
-      launch_ternary_matmul(a, q, amax, ctx.stream);
+      if (!held.holds(x)) {
+        launch_quantize_rows(a.x, a.x_stride, a.n, a.k, scratch_q(ctx), scratch_amax(ctx, a.n, a.k),
+                             ctx.stream);
+        held = flat(x) ? Quantized{x_data, a.k, a.n, x.nb[1]} : Quantized{};
+      }
+      launch_ternary_matmul(a, scratch_q(ctx), scratch_amax(ctx, a.n, a.k), ctx.stream);
     }
+}
+
+void launch_node(const bitnet_tensor& node, int32_t index, const LaunchContext& ctx,
+                 Quantized& held, bool quantize_output) {
+  const bitnet_tensor* const* src = node.src;
+  const Dynamic dynamic{ctx.dynamic, index};
+  switch (node.op) {
+    case BITNET_OP_ADD:
+    case BITNET_OP_MUL:
+      return launch_binary(dev(node), dev(*src[0]), dev(*src[1]), node.op == BITNET_OP_ADD,
+                           ctx.stream);
+    case BITNET_OP_SCALE:
+      return launch_scale(dev(node), dev(*src[0]), node.op_params[0], ctx.stream);
+    case BITNET_OP_MUL_MAT:
+      return mul_mat(node, ctx, held);
+    case BITNET_OP_GET_ROWS:
+      return launch_get_rows(dev(node), dev(*src[0]), ints(*src[1]), ctx.error, index, ctx.stream);
+    case BITNET_OP_RMS_NORM: {
+      const auto* weight = src[1] ? reinterpret_cast<const float*>(device_data(*src[1])) : nullptr;
+      if (!quantize_output)
+        return launch_rms_norm(dev(node), dev(*src[0]), weight, node.op_params[0], nullptr, nullptr,
+                               ctx.stream);
+      launch_rms_norm(dev(node), dev(*src[0]), weight, node.op_params[0], scratch_q(ctx),
+                      scratch_amax(ctx, node.ne[1], node.ne[0]), ctx.stream);
+      held = Quantized{device_data(node), node.ne[0], node.ne[1], node.nb[1]};
+      return;
+    }
+    case BITNET_OP_ROPE:
+      return launch_rope(dev(node), dev(*src[0]), ints(*src[1]),
+                         static_cast<int>(node.op_params[0]), node.op_params[1],
+                         static_cast<int>(node.op_params[2]) == BITNET_ROPE_NEOX, ctx.stream);
+    case BITNET_OP_ATTENTION:
+      return launch_attention(dev(node), dev(*src[0]), dev(*src[1]), dev(*src[2]), dynamic,
+                              ints(*src[3]), node.op_params[0], ctx.error, index, ctx.stream);
+    case BITNET_OP_GLU:
+      return launch_glu(dev(node), dev(*src[0]), dev(*src[1]),
+                        static_cast<int>(node.op_params[0]) == BITNET_GLU_SILU, ctx.stream);
+    case BITNET_OP_CPY:
+      return launch_cpy(dev(node), dynamic, dev(*src[0]), ctx.stream);
+  }
+}
+
+// An RMS_NORM whose output the next node, a ternary matmul, takes as its activations.
+bool feeds_ternary_matmul(const bitnet_tensor& norm, const bitnet_tensor* next) {
+  if (norm.op != BITNET_OP_RMS_NORM || !next || !ternary_matmul(*next) || !flat(norm)) return false;
+  const bitnet_tensor& x = *next->src[1];
+  return flat(x) && device_data(x) == device_data(norm) && x.ne[0] == norm.ne[0] &&
+         x.ne[1] == norm.ne[1] && x.nb[1] == norm.nb[1];
 }
 
 std::string check_limits(const bitnet_tensor& node) {
@@ -82,8 +170,7 @@ std::string check_limits(const bitnet_tensor& node) {
     case BITNET_OP_ATTENTION:
       if (node.src[0]->ne[0] > max_attention_head_dim())
         return "head_dim above " + std::to_string(max_attention_head_dim()) + " is not implemented";
-      if (node.src[0]->ne[1] > kMaxRows || node.src[0]->ne[2] > kMaxGridY)
-        return "too many heads or queries for one launch";
+      if (node.src[0]->ne[2] > kMaxGridY) return "too many queries for one launch";
       return {};
     case BITNET_OP_ROPE:
       if (node.src[0]->ne[2] > kMaxGridY) return "too many tokens for one launch";
@@ -104,6 +191,16 @@ std::string check_limits(const bitnet_tensor& node) {
   }
 }
 
+void append_tensor(const bitnet_tensor& t, bool with_address, bool with_ne2,
+                   std::vector<uint64_t>& key) {
+  key.push_back(static_cast<uint64_t>(t.type) << 32 | static_cast<uint32_t>(t.op));
+  for (int d = 0; d < BITNET_MAX_DIMS; ++d) {
+    key.push_back(d == 2 && !with_ne2 ? 0 : static_cast<uint64_t>(t.ne[d]));
+    key.push_back(t.nb[d]);
+  }
+  key.push_back(with_address ? reinterpret_cast<uint64_t>(device_data(t)) : 0);
+}
+
 }  // namespace
 
 std::string check_node(const bitnet_tensor& node) {
@@ -112,43 +209,44 @@ std::string check_node(const bitnet_tensor& node) {
 }
 
 size_t scratch_bytes(const bitnet_tensor& node) {
-  if (node.op != BITNET_OP_MUL_MAT || !ternary(node.src[0]->type)) return 0;
-  const auto n = static_cast<size_t>(node.src[1]->ne[1]),
-             k = static_cast<size_t>(node.src[0]->ne[0]);
+  if (!ternary_matmul(node)) return 0;
+  const auto n = static_cast<size_t>(node.src[1]->ne[1]);
+  const auto k = static_cast<size_t>(node.src[0]->ne[0]);
   return round_up(n * k) + n * sizeof(float);
 }
 
-void launch_node(const bitnet_tensor& node, const LaunchContext& ctx) {
-  const bitnet_tensor* const* src = node.src;
-  switch (node.op) {
-    case BITNET_OP_ADD:
-    case BITNET_OP_MUL:
-      return launch_binary(dev(node), dev(*src[0]), dev(*src[1]), node.op == BITNET_OP_ADD,
-                           ctx.stream);
-    case BITNET_OP_SCALE:
-      return launch_scale(dev(node), dev(*src[0]), node.op_params[0], ctx.stream);
-    case BITNET_OP_MUL_MAT:
-      return mul_mat(node, ctx);
-    case BITNET_OP_GET_ROWS:
-      return launch_get_rows(dev(node), dev(*src[0]), ints(*src[1]), ctx.error, ctx.index,
-                             ctx.stream);
-    case BITNET_OP_RMS_NORM:
-      return launch_rms_norm(
-          dev(node), dev(*src[0]),
-          src[1] ? reinterpret_cast<const float*>(device_data(*src[1])) : nullptr,
-          node.op_params[0], ctx.stream);
-    case BITNET_OP_ROPE:
-      return launch_rope(dev(node), dev(*src[0]), ints(*src[1]),
-                         static_cast<int>(node.op_params[0]), node.op_params[1],
-                         static_cast<int>(node.op_params[2]) == BITNET_ROPE_NEOX, ctx.stream);
-    case BITNET_OP_ATTENTION:
-      return launch_attention(dev(node), dev(*src[0]), dev(*src[1]), dev(*src[2]), ints(*src[3]),
-                              node.op_params[0], ctx.error, ctx.index, ctx.stream);
-    case BITNET_OP_GLU:
-      return launch_glu(dev(node), dev(*src[0]), dev(*src[1]),
-                        static_cast<int>(node.op_params[0]) == BITNET_GLU_SILU, ctx.stream);
-    case BITNET_OP_CPY:
-      return launch_cpy(dev(node), dev(*src[0]), ctx.stream);
+int64_t dynamic_value(const bitnet_tensor& node) {
+  if (node.op == BITNET_OP_CPY) return reinterpret_cast<int64_t>(device_data(node));
+  if (node.op == BITNET_OP_ATTENTION) return node.src[1]->ne[2];
+  return 0;
+}
+
+void append_shape_key(const bitnet_tensor& node, std::vector<uint64_t>& key) {
+  append_tensor(node, node.op != BITNET_OP_CPY, true, key);
+  for (float p : node.op_params) {
+    uint32_t bits;
+    std::memcpy(&bits, &p, sizeof bits);
+    key.push_back(bits);
+  }
+  for (int i = 0; i < BITNET_MAX_SRC; ++i) {
+    if (!node.src[i]) {
+      key.push_back(~uint64_t{0});
+      continue;
+    }
+    const bool n_kv = node.op == BITNET_OP_ATTENTION && (i == 1 || i == 2);
+    append_tensor(*node.src[i], true, !n_kv, key);
+  }
+}
+
+void launch_graph(const bitnet_tensor* const* nodes, size_t n, const LaunchContext& ctx) {
+  Quantized held;
+  for (size_t i = 0; i < n; ++i) {
+    const bitnet_tensor& node = *nodes[i];
+    const bool fuse = feeds_ternary_matmul(node, i + 1 < n ? nodes[i + 1] : nullptr);
+    launch_node(node, static_cast<int32_t>(i), ctx, held, fuse);
+    if (!fuse) held.written(node);
+    check_cuda(cudaGetLastError(), "launching node " + std::to_string(i) + " (" +
+                                       (node.name ? node.name : "unnamed") + ")");
   }
 }
 

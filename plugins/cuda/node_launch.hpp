@@ -1,9 +1,13 @@
-// One graph node to the kernels that compute it. The node was validated (check_node) first.
+// A validated graph to the kernels that compute it, with the fusions that pay at batch 1: an
+// RMS_NORM that feeds a ternary MUL_MAT also quantises its output (no separate pass), and
+// ternary matmuls of one input (q, k, v; gate, up) quantise it once.
 #pragma once
 
 #include <bitnet/backend.h>
 
+#include <cstdint>
 #include <string>
+#include <vector>
 
 #include "kernels.hpp"
 #include "scratch.hpp"
@@ -14,16 +18,24 @@ namespace bitnet::cuda {
 // own limits (head size, alignment the integer kernels load at, grid sizes).
 std::string check_node(const bitnet_tensor& node);
 
-struct LaunchContext {
-  cudaStream_t stream;
-  Scratch* scratch;  // int8 activations of ternary matmuls; sized before launching
-  ErrorFlag error;
-  int32_t index;  // the node's place in the graph, reported through `error`
-};
-
 // Device bytes the node needs from Scratch.
 size_t scratch_bytes(const bitnet_tensor& node);
 
-void launch_node(const bitnet_tensor& node, const LaunchContext& ctx);
+// The node's Dynamic value: the address a CPY writes, the key count of an ATTENTION, else 0.
+int64_t dynamic_value(const bitnet_tensor& node);
+
+// Everything about a graph that its kernels' arguments are made of, except the Dynamic
+// values: two graphs with equal keys can share one captured CUDA graph.
+void append_shape_key(const bitnet_tensor& node, std::vector<uint64_t>& key);
+
+struct LaunchContext {
+  cudaStream_t stream;
+  Scratch* scratch;        // int8 activations of ternary matmuls; sized before launching
+  ErrorFlag error;         // set to a node's index + 1 by kernels that meet a bad id/position
+  const int64_t* dynamic;  // device array of each node's dynamic_value, by node index
+};
+
+// Queues the kernels of nodes[0..n) on ctx.stream (also while the stream is being captured).
+void launch_graph(const bitnet_tensor* const* nodes, size_t n, const LaunchContext& ctx);
 
 }  // namespace bitnet::cuda

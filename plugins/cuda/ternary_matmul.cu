@@ -9,8 +9,7 @@
 namespace bitnet::cuda {
 namespace {
 
-constexpr int kCols = 8;   // activation rows per pass over the weights
-constexpr int kWarps = 4;  // weight rows per block, one per warp
+constexpr int kCols = 8;  // activation rows per pass over the weights
 constexpr uint32_t kCodeMask = 0x03030303u;
 constexpr int kMinusOnes = -1;  // four int8 lanes of -1: dp4a with it subtracts sum(q)
 
@@ -41,37 +40,23 @@ __global__ void quantize_rows(const float* x, size_t x_stride, int64_t k, int8_t
   if (threadIdx.x == 0) amax_out[blockIdx.x] = amax;
 }
 
-__device__ __forceinline__ int warp_sum_int(int v) {
-#pragma unroll
-  for (int o = 16; o > 0; o >>= 1)
-    v += __shfl_xor_sync(0xffffffffu, v, o);
-  return v;
-}
-
-__device__ __forceinline__ double warp_sum_double(double v) {
-#pragma unroll
-  for (int o = 16; o > 0; o >>= 1)
-    v += __shfl_xor_sync(0xffffffffu, v, o);
-  return v;
-}
-
 // I2_S: 128 elements in 32 bytes, byte j holding elements j, j+32, j+64, j+96 at shifts 6, 4,
-// 2, 0. A lane takes 16 bytes (half a block): word w of it gives four consecutive elements
+// 2, 0. A thread takes 16 bytes (half a block): word w of it gives four consecutive elements
 // of each of the four 32-element groups. Codes c mean c - 1, so dot = sum(c*q) - sum(q).
 template <int NC>
-__global__ void __launch_bounds__(32 * kWarps)
-    i2s_matvec(MatmulArgs a, const int8_t* q, const float* amax) {
-  const int lane = threadIdx.x % 32;
-  const int64_t m = static_cast<int64_t>(blockIdx.x) * kWarps + threadIdx.x / 32;
-  if (m >= a.m) return;
+__global__ void __launch_bounds__(kRowThreads)
+    i2s_matvec(MatmulArgs a, const int8_t* q, const float* amax, int per_block) {
+  const int threads = kRowThreads / per_block, tid = threadIdx.x % threads;
+  const int64_t m = static_cast<int64_t>(blockIdx.x) * per_block + threadIdx.x / threads;
+  const bool active = m < a.m;
   const int n = static_cast<int>(a.n);
-  const uint4* row = reinterpret_cast<const uint4*>(a.w + m * a.w_stride);
+  const uint4* row = reinterpret_cast<const uint4*>(a.w + (active ? m : 0) * a.w_stride);
   int dot[NC];
 #pragma unroll
   for (int c = 0; c < NC; ++c)
     dot[c] = 0;
-  const int64_t halves = a.k / 64;
-  for (int64_t h = lane; h < halves; h += 32) {
+  const int64_t halves = active ? a.k / 64 : 0;
+  for (int64_t h = tid; h < halves; h += threads) {
     const uint4 packed = row[h];
     const uint32_t words[4] = {packed.x, packed.y, packed.z, packed.w};
     const int64_t base = (h / 2) * 128 + (h % 2) * 16;  // element of group 0, word 0
@@ -91,35 +76,34 @@ __global__ void __launch_bounds__(32 * kWarps)
       dot[c] = d;
     }
   }
+  row_sums<int, NC>(dot, threads, n);
+  if (!active || tid != 0) return;
   const double scale = *a.i2s_scale;
 #pragma unroll
   for (int c = 0; c < NC; ++c) {
     if (c >= n) break;
-    const int d = warp_sum_int(dot[c]);
-    if (lane == 0) {
-      const double acc = scale * static_cast<double>(d);
-      float* out = reinterpret_cast<float*>(reinterpret_cast<char*>(a.dst) + c * a.dst_stride);
-      out[m] = static_cast<float>(acc * (static_cast<double>(amax[c]) / 127.0));
-    }
+    const double acc = scale * static_cast<double>(dot[c]);
+    float* out = reinterpret_cast<float*>(reinterpret_cast<char*>(a.dst) + c * a.dst_stride);
+    out[m] = static_cast<float>(acc * (static_cast<double>(amax[c]) / 127.0));
   }
 }
 
 // TQ2_0: 66-byte blocks of 256 elements (64 bytes of codes, an fp16 scale); element
-// 32*(4h+l)+m sits in byte 32h+m at shift 2l. Four lanes share a block, 16 code bytes each.
+// 32*(4h+l)+m sits in byte 32h+m at shift 2l. Four threads share a block, 16 code bytes each.
 template <int NC>
-__global__ void __launch_bounds__(32 * kWarps)
-    tq2_matvec(MatmulArgs a, const int8_t* q, const float* amax) {
-  const int lane = threadIdx.x % 32;
-  const int64_t m = static_cast<int64_t>(blockIdx.x) * kWarps + threadIdx.x / 32;
-  if (m >= a.m) return;
+__global__ void __launch_bounds__(kRowThreads)
+    tq2_matvec(MatmulArgs a, const int8_t* q, const float* amax, int per_block) {
+  const int threads = kRowThreads / per_block, tid = threadIdx.x % threads;
+  const int64_t m = static_cast<int64_t>(blockIdx.x) * per_block + threadIdx.x / threads;
+  const bool active = m < a.m;
   const int n = static_cast<int>(a.n);
-  const uint8_t* row = reinterpret_cast<const uint8_t*>(a.w) + m * a.w_stride;
+  const uint8_t* row = reinterpret_cast<const uint8_t*>(a.w) + (active ? m : 0) * a.w_stride;
   double acc[NC];
 #pragma unroll
   for (int c = 0; c < NC; ++c)
     acc[c] = 0.0;
-  const int64_t quarters = (a.k / 256) * 4;
-  for (int64_t p = lane; p < quarters; p += 32) {
+  const int64_t quarters = active ? (a.k / 256) * 4 : 0;
+  for (int64_t p = tid; p < quarters; p += threads) {
     const int64_t b = p / 4;
     const int s = static_cast<int>(p % 4), hh = s / 2, m0 = 16 * (s % 2);
     const uint8_t* block = row + b * 66;
@@ -145,24 +129,25 @@ __global__ void __launch_bounds__(32 * kWarps)
       acc[c] += d * static_cast<double>(dot);
     }
   }
+  row_sums<double, NC>(acc, threads, n);
+  if (!active || tid != 0) return;
 #pragma unroll
   for (int c = 0; c < NC; ++c) {
     if (c >= n) break;
-    const double total = warp_sum_double(acc[c]);
-    if (lane == 0) {
-      float* out = reinterpret_cast<float*>(reinterpret_cast<char*>(a.dst) + c * a.dst_stride);
-      out[m] = static_cast<float>(total * (static_cast<double>(amax[c]) / 127.0));
-    }
+    float* out = reinterpret_cast<float*>(reinterpret_cast<char*>(a.dst) + c * a.dst_stride);
+    out[m] = static_cast<float>(acc[c] * (static_cast<double>(amax[c]) / 127.0));
   }
 }
 
 template <int NC>
 void launch_cols(const MatmulArgs& a, const int8_t* q, const float* amax, cudaStream_t s) {
-  const unsigned blocks = static_cast<unsigned>((a.m + kWarps - 1) / kWarps);
-  if (a.type == BITNET_TYPE_I2_S)
-    i2s_matvec<NC><<<blocks, 32 * kWarps, 0, s>>>(a, q, amax);
+  const bool i2s = a.type == BITNET_TYPE_I2_S;
+  const int per_block = rows_per_block(a.k / 64);  // both take 64 elements a step
+  const auto blocks = static_cast<unsigned>((a.m + per_block - 1) / per_block);
+  if (i2s)
+    i2s_matvec<NC><<<blocks, kRowThreads, 0, s>>>(a, q, amax, per_block);
   else
-    tq2_matvec<NC><<<blocks, 32 * kWarps, 0, s>>>(a, q, amax);
+    tq2_matvec<NC><<<blocks, kRowThreads, 0, s>>>(a, q, amax, per_block);
 }
 
 }  // namespace

@@ -6,6 +6,7 @@
 #include <bitnet/runtime/model/model.hpp>
 #include <bitnet/runtime/model/session.hpp>
 #include <bitnet/runtime/plugins/plugin_host.hpp>
+#include <bitnet/sdk/types.hpp>
 
 #include <boost/json.hpp>
 #include <boost/test/unit_test.hpp>
@@ -88,7 +89,7 @@ BOOST_AUTO_TEST_CASE(outranks_cpu_backends_unless_forced_to_cpu) {
   auto on_gpu = model::Model::load(path, host(), {}).value();
   BOOST_TEST(on_gpu->backend_name() == "cuda");
   BOOST_TEST(!on_gpu->backend().props().value().host_memory);
-  auto forced = model::Model::load(path, host(), {.force_cpu = true}).value();
+  auto forced = model::Model::load(path, host(), {.backend = "", .force_cpu = true}).value();
   BOOST_TEST(forced->backend_name() != "cuda");
   BOOST_TEST(forced->backend().props().value().host_memory);
 }
