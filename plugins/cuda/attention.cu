@@ -1,6 +1,6 @@
 // ROPE and ATTENTION. RoPE angles are worked out in double as the reference does (positions
-// reach thousands of radians, where float loses the rotation). Attention is one block of four
-// warps per (head, query): each warp runs an online softmax over every fourth key, a lane
+// reach thousands of radians, where float loses the rotation). Attention is one block of 16
+// warps per (head, query): each warp runs an online softmax over every 16th key, a lane
 // holding head_dim/32 of the accumulator, and the warps' partial sums are merged at the end.
 #include "dequant.cuh"
 #include "kernels.hpp"
@@ -8,7 +8,7 @@
 namespace bitnet::cuda {
 namespace {
 
-constexpr int kWarps = 4;
+constexpr int kWarps = 16;
 constexpr int kMaxPerLane = 8;  // head_dim up to 256
 
 __global__ void rope(DevTensor dst, DevTensor x, const int32_t* pos, int dims, float base,

@@ -1,8 +1,11 @@
 #include "backend.hpp"
 
+#include <bitnet/sdk/plugin.hpp>
+
 #include <cuda_runtime.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstdlib>
 #include <cstring>
 #include <string>
@@ -23,10 +26,9 @@ std::string node_label(const bitnet_tensor* node, size_t i) {
   return "node " + std::to_string(i) + " (" + (node && node->name ? node->name : "unnamed") + ")";
 }
 
-// BITNET_CUDA_GRAPHS=0 runs every graph eagerly (to measure what replay saves).
-bool graphs_enabled() {
-  const char* v = std::getenv("BITNET_CUDA_GRAPHS");
-  return !v || std::strcmp(v, "0") != 0;
+bool env_is(const char* name, const char* value) {
+  const char* v = std::getenv(name);
+  return v && std::strcmp(v, value) == 0;
 }
 
 // The per-node Dynamic values: pinned on the host, copied to the device before each graph.
@@ -70,7 +72,9 @@ class CudaBackend final : public sdk::Backend {
   explicit CudaBackend(int device)
       : device_(device),
         label_(device_label(device)),
-        graphs_(graphs_enabled()),
+        graphs_(!env_is("BITNET_CUDA_GRAPHS", "0")),
+        profile_(env_is("BITNET_CUDA_PROFILE", "1")),
+        profile_host_(env_is("BITNET_CUDA_PROFILE", "2")),
         scratch_(device),
         dynamic_(device) {
     select();
@@ -80,6 +84,7 @@ class CudaBackend final : public sdk::Backend {
     check_cuda(cudaMallocHost(&error_host_, sizeof(int32_t)), "allocating pinned memory");
   }
   ~CudaBackend() override {
+    report_profile();
     cudaSetDevice(device_);
     cudaStreamSynchronize(stream_);
     drop_graph();
@@ -105,48 +110,81 @@ class CudaBackend final : public sdk::Backend {
   bool supports(const bitnet_tensor& node) override { return check_node(node).empty(); }
 
   std::unique_ptr<sdk::Buffer> alloc(size_t size) override {
-    return std::make_unique<DeviceBuffer>(device_, size);
+    return std::make_unique<DeviceBuffer>(device_, size, epoch_);
   }
 
   // Every node is checked before anything is queued. A graph of the same shape as the one
   // before is captured once into a CUDA graph and then replayed (a decode step: the host hands
   // over the same graph each token, only the cache row and key count move).
   void compute(const bitnet_tensor* const* nodes, size_t n) override {
-    if (n && !nodes) throw sdk::Error(BITNET_STATUS_INVALID_ARGUMENT, "graph nodes are NULL");
-    select();
-    size_t scratch = 0;
-    for (size_t i = 0; i < n; ++i) {
-      const bitnet_tensor* node = nodes[i];
-      if (!node) throw sdk::Error(BITNET_STATUS_INVALID_ARGUMENT, node_label(node, i) + " is NULL");
-      if (std::string why = check_node(*node); !why.empty())
-        throw sdk::Error(BITNET_STATUS_UNSUPPORTED, node_label(node, i) + ": " + why);
-      sdk::check_tensor(*node);
-      for (const bitnet_tensor* s : node->src)
-        if (s) sdk::check_tensor(*s);
-      scratch = std::max(scratch, scratch_bytes(*node));
+    if (!profile_host_) return run(nodes, n);
+    auto& h = host_time_;
+    const auto begin = std::chrono::steady_clock::now();
+    if (h.graphs++) h.between_ms += ms(h.last_end, begin);
+    if (!h.start) {
+      check_cuda(cudaEventCreate(&h.start), "creating an event");
+      check_cuda(cudaEventCreate(&h.stop), "creating an event");
     }
+    cudaEventRecord(h.start, stream_);
+    run(nodes, n);
+    cudaEventRecord(h.stop, stream_);
+    cudaEventSynchronize(h.stop);
+    float gpu = 0;
+    cudaEventElapsedTime(&gpu, h.start, h.stop);
+    h.gpu_ms += gpu;
+    h.last_end = std::chrono::steady_clock::now();
+    h.inside_ms += ms(begin, h.last_end);
+  }
+
+  static double ms(std::chrono::steady_clock::time_point a,
+                   std::chrono::steady_clock::time_point b) {
+    return std::chrono::duration<double, std::milli>(b - a).count();
+  }
+
+  void run(const bitnet_tensor* const* nodes, size_t n) {
+    if (n && !nodes) throw sdk::Error(BITNET_STATUS_INVALID_ARGUMENT, "graph nodes are NULL");
+    for (size_t i = 0; i < n; ++i)
+      if (!nodes[i])
+        throw sdk::Error(BITNET_STATUS_INVALID_ARGUMENT, node_label(nodes[i], i) + " is NULL");
+    select();
+    // The key starts with the buffer epoch: a buffer freed and another allocated at its address
+    // must not pass for the old one.
+    key_scratch_.assign(1, *epoch_);
+    for (size_t i = 0; i < n; ++i)
+      append_shape_key(*nodes[i], key_scratch_);
+    // A graph of the last one's shape, over the same buffers, passed these checks then; only
+    // what moves is checked again.
+    const bool same_shape = n && key_scratch_ == key_;
+    size_t scratch = 0;
+    for (size_t i = 0; i < n; ++i)
+      if (!same_shape || dynamic_value(*nodes[i])) {
+        validate(*nodes[i], i);
+        scratch = std::max(scratch, scratch_bytes(*nodes[i]));
+      }
     if (scratch > scratch_.size()) {
       drop_graph();
       scratch_.reserve(scratch);
     }
     if (dynamic_.reserve(n)) drop_graph();
-    key_scratch_.clear();
-    key_scratch_.push_back(reinterpret_cast<uint64_t>(scratch_.data()));
-    for (size_t i = 0; i < n; ++i) {
+    for (size_t i = 0; i < n; ++i)
       dynamic_.host()[i] = dynamic_value(*nodes[i]);
-      append_shape_key(*nodes[i], key_scratch_);
-    }
     check_cuda(cudaMemcpyAsync(const_cast<int64_t*>(dynamic_.device()), dynamic_.host(),
                                n * sizeof(int64_t), cudaMemcpyHostToDevice, stream_),
                "copying the step's cache positions");
     const LaunchContext ctx{stream_, &scratch_, error_, dynamic_.device()};
-    if (graphs_ && n && key_scratch_ == key_) {
-      if (!exec_) capture(nodes, n, ctx);
+    if (profile_) {
+      launch_graph(nodes, n, ctx, &profile_ms_);
+    } else if (graphs_ && same_shape && !key_.empty()) {
+      if (!exec_) {
+        capture(nodes, n, ctx);
+        ++host_time_.captured;
+      }
+      ++host_time_.replayed;
       check_cuda(cudaGraphLaunch(exec_, stream_), "replaying the captured graph");
     } else {
       drop_graph();
-      key_.swap(key_scratch_);
       launch_graph(nodes, n, ctx);
+      key_.swap(key_scratch_);
     }
     check_device_errors(nodes, n);
   }
@@ -157,6 +195,34 @@ class CudaBackend final : public sdk::Backend {
   }
 
  private:
+  void report_profile() {
+    if (host_time_.graphs)
+      sdk::plugin_host().info("profile: ", host_time_.graphs, " graphs, ", host_time_.inside_ms,
+                              " ms inside compute (", host_time_.gpu_ms,
+                              " ms of it GPU from first "
+                              "queued op to last), ",
+                              host_time_.between_ms, " ms between graphs; ", host_time_.captured,
+                              " captured, ", host_time_.replayed, " replayed");
+    std::vector<std::pair<double, std::string>> rows;
+    double total = 0;
+    for (const auto& [what, v] : profile_ms_.ms_and_count) {
+      rows.emplace_back(v.first, what + ": " + std::to_string(v.first) + " ms over " +
+                                     std::to_string(v.second) + " runs");
+      total += v.first;
+    }
+    std::sort(rows.rbegin(), rows.rend());
+    for (const auto& r : rows)
+      sdk::plugin_host().info("profile ", r.second, " (", 100 * r.first / total, "%)");
+  }
+
+  void validate(const bitnet_tensor& node, size_t i) {
+    if (std::string why = check_node(node); !why.empty())
+      throw sdk::Error(BITNET_STATUS_UNSUPPORTED, node_label(&node, i) + ": " + why);
+    sdk::check_tensor(node);
+    for (const bitnet_tensor* s : node.src)
+      if (s) sdk::check_tensor(*s);
+  }
+
   void select() { check_cuda(cudaSetDevice(device_), "selecting GPU " + std::to_string(device_)); }
 
   void capture(const bitnet_tensor* const* nodes, size_t n, const LaunchContext& ctx) {
@@ -203,12 +269,22 @@ class CudaBackend final : public sdk::Backend {
 
   int device_;
   std::string label_;
-  bool graphs_;
+  bool graphs_;        // BITNET_CUDA_GRAPHS=0 runs every graph eagerly (what replay saves)
+  bool profile_;       // BITNET_CUDA_PROFILE=1: eager, timed per node, summed at the end
+  bool profile_host_;  // BITNET_CUDA_PROFILE=2: time inside compute, between, and on the GPU
+  struct {
+    double inside_ms = 0, between_ms = 0, gpu_ms = 0;
+    int64_t graphs = 0, captured = 0, replayed = 0;
+    std::chrono::steady_clock::time_point last_end;
+    cudaEvent_t start = nullptr, stop = nullptr;
+  } host_time_;
+  Profile profile_ms_;
   Scratch scratch_;
   DynamicValues dynamic_;
   cudaStream_t stream_ = nullptr;
   int32_t* error_ = nullptr;
   int32_t* error_host_ = nullptr;
+  std::shared_ptr<uint64_t> epoch_ = std::make_shared<uint64_t>(0);
   std::vector<uint64_t> key_, key_scratch_;
   cudaGraphExec_t exec_ = nullptr;
 };

@@ -17,7 +17,9 @@ std::string gib(size_t bytes) {
 
 }  // namespace
 
-DeviceBuffer::DeviceBuffer(int device, size_t size) : Buffer(size), device_(device) {
+DeviceBuffer::DeviceBuffer(int device, size_t size, std::shared_ptr<uint64_t> epoch)
+    : Buffer(size), device_(device), epoch_(std::move(epoch)) {
+  ++*epoch_;
   check_cuda(cudaSetDevice(device_), "selecting GPU " + std::to_string(device_));
   void* p = nullptr;
   if (const cudaError_t e = cudaMalloc(&p, size ? size : 1); e != cudaSuccess) {
@@ -36,6 +38,7 @@ DeviceBuffer::DeviceBuffer(int device, size_t size) : Buffer(size), device_(devi
 }
 
 DeviceBuffer::~DeviceBuffer() {
+  ++*epoch_;
   cudaSetDevice(device_);
   cudaFree(data_);
 }

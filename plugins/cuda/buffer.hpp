@@ -7,12 +7,15 @@
 #include <bitnet/sdk/backend.hpp>
 
 #include <cstddef>
+#include <cstdint>
+#include <memory>
 
 namespace bitnet::cuda {
 
 class DeviceBuffer final : public sdk::Buffer {
  public:
-  DeviceBuffer(int device, size_t size);
+  // `epoch` counts the backend's buffer allocations and frees (see CudaBackend::compute).
+  DeviceBuffer(int device, size_t size, std::shared_ptr<uint64_t> epoch);
   ~DeviceBuffer() override;
   DeviceBuffer(const DeviceBuffer&) = delete;
   DeviceBuffer& operator=(const DeviceBuffer&) = delete;
@@ -23,6 +26,7 @@ class DeviceBuffer final : public sdk::Buffer {
 
  private:
   int device_;
+  std::shared_ptr<uint64_t> epoch_;
   char* data_ = nullptr;
 };
 

@@ -163,11 +163,12 @@ __device__ __forceinline__ V warp_sum(V v) {
 }
 
 // Matrix-vector kernels give each weight row 32, 64 or 128 threads of a 128-thread block:
-// enough to cover the row's steps (the units a thread takes at a time) without idle warps.
+// a thread takes at most two of the row's steps (its units of work) before the row is
+// spread wider, and a warp per row keeps the sum in registers.
 constexpr int kRowThreads = 128;
 
 inline int rows_per_block(int64_t steps) {
-  return steps <= 32 ? 4 : steps <= 64 ? 2 : 1;
+  return steps <= 64 ? 4 : steps <= 128 ? 2 : 1;
 }
 
 // Sums each thread's v[c] over the `threads` threads of its row in a fixed order (so results

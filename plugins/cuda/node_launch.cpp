@@ -1,6 +1,7 @@
 #include "node_launch.hpp"
 
 #include <bitnet/sdk/backend.hpp>
+#include <bitnet/sdk/ops.hpp>
 #include <bitnet/sdk/types.hpp>
 
 #include <cstring>
@@ -196,7 +197,9 @@ void append_tensor(const bitnet_tensor& t, bool with_address, bool with_ne2,
   key.push_back(static_cast<uint64_t>(t.type) << 32 | static_cast<uint32_t>(t.op));
   for (int d = 0; d < BITNET_MAX_DIMS; ++d) {
     key.push_back(d == 2 && !with_ne2 ? 0 : static_cast<uint64_t>(t.ne[d]));
-    key.push_back(t.nb[d]);
+    // A stride no element is read at is no part of the shape (a cache view's nb[3] grows with
+    // the key count although ne[3] is 1).
+    key.push_back(t.ne[d] > 1 || (d == 2 && !with_ne2) ? t.nb[d] : 0);
   }
   key.push_back(with_address ? reinterpret_cast<uint64_t>(device_data(t)) : 0);
 }
@@ -238,15 +241,41 @@ void append_shape_key(const bitnet_tensor& node, std::vector<uint64_t>& key) {
   }
 }
 
-void launch_graph(const bitnet_tensor* const* nodes, size_t n, const LaunchContext& ctx) {
+void launch_graph(const bitnet_tensor* const* nodes, size_t n, const LaunchContext& ctx,
+                  Profile* profile) {
   Quantized held;
+  cudaEvent_t start = nullptr, stop = nullptr;
+  if (profile) {
+    check_cuda(cudaEventCreate(&start), "creating an event");
+    check_cuda(cudaEventCreate(&stop), "creating an event");
+  }
   for (size_t i = 0; i < n; ++i) {
     const bitnet_tensor& node = *nodes[i];
     const bool fuse = feeds_ternary_matmul(node, i + 1 < n ? nodes[i + 1] : nullptr);
+    if (profile) cudaEventRecord(start, ctx.stream);
     launch_node(node, static_cast<int32_t>(i), ctx, held, fuse);
+    if (profile) {
+      cudaEventRecord(stop, ctx.stream);
+      cudaEventSynchronize(stop);
+      float ms = 0;
+      cudaEventElapsedTime(&ms, start, stop);
+      std::string what = std::string(sdk::op_name(node.op)) + " " +
+                         std::string(sdk::type_name(node.src[0]->type)) + " " +
+                         std::to_string(node.src[0]->ne[0]) + "x" +
+                         std::to_string(node.src[0]->ne[1]) + (fuse ? " +quantise" : "") +
+                         (node.ne[1] > 1 ? " n>1" : "");
+      auto& slot = profile->ms_and_count[what];
+      slot.first += ms;
+      ++slot.second;
+    }
     if (!fuse) held.written(node);
-    check_cuda(cudaGetLastError(), "launching node " + std::to_string(i) + " (" +
-                                       (node.name ? node.name : "unnamed") + ")");
+    if (const cudaError_t e = cudaGetLastError(); e != cudaSuccess)
+      check_cuda(e, "launching node " + std::to_string(i) + " (" +
+                        (node.name ? node.name : "unnamed") + ")");
+  }
+  if (profile) {
+    cudaEventDestroy(start);
+    cudaEventDestroy(stop);
   }
 }
 

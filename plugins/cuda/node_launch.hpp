@@ -6,6 +6,7 @@
 #include <bitnet/backend.h>
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -35,7 +36,14 @@ struct LaunchContext {
   const int64_t* dynamic;  // device array of each node's dynamic_value, by node index
 };
 
+// GPU time per kind of node ("MUL_MAT I2_S 2560x6912"), for BITNET_CUDA_PROFILE=1.
+struct Profile {
+  std::map<std::string, std::pair<double, int64_t>> ms_and_count;
+};
+
 // Queues the kernels of nodes[0..n) on ctx.stream (also while the stream is being captured).
-void launch_graph(const bitnet_tensor* const* nodes, size_t n, const LaunchContext& ctx);
+// With `profile`, waits for each node and adds its time there instead.
+void launch_graph(const bitnet_tensor* const* nodes, size_t n, const LaunchContext& ctx,
+                  Profile* profile = nullptr);
 
 }  // namespace bitnet::cuda
