@@ -122,6 +122,52 @@ __global__ void __launch_bounds__(kVecThreads) matvec(MatmulArgs a, int per_bloc
   }
 }
 
+// One activation row (a decode step): a warp per R weight rows, each step of x loaded once and
+// used for all R rows, so x is read from cache R times less often (for short weight rows x
+// traffic outweighs the weights themselves).
+template <int T, int R>
+__global__ void __launch_bounds__(kVecThreads) matvec_rows(MatmulArgs a) {
+  const int lane = threadIdx.x % 32;
+  const int64_t m0 = (static_cast<int64_t>(blockIdx.x) * (kVecThreads / 32) + threadIdx.x / 32) * R;
+  if (m0 >= a.m) return;
+  const float i2s = T == BITNET_TYPE_I2_S ? *a.i2s_scale : 0.0f;
+  const uint8_t* rows[R];
+#pragma unroll
+  for (int r = 0; r < R; ++r)
+    rows[r] = reinterpret_cast<const uint8_t*>(a.w) + min(m0 + r, a.m - 1) * a.w_stride;
+  float acc[R];
+#pragma unroll
+  for (int r = 0; r < R; ++r)
+    acc[r] = 0.0f;
+  constexpr int S = kStep<T>;
+  const int64_t steps = a.k / S;
+  for (int64_t st = lane; st < steps; st += 32) {
+    float x[S];
+#pragma unroll
+    for (int j = 0; j < S; j += 8)
+      load_x8(a.x + st * S + j, x + j);
+#pragma unroll
+    for (int r = 0; r < R; ++r) {
+      float w[S];
+      load_step<T>(rows[r], st * S, i2s, w);
+#pragma unroll
+      for (int e = 0; e < S; ++e)
+        acc[r] = fmaf(w[e], x[e], acc[r]);
+    }
+  }
+  if constexpr (kSingleElementBlocks<T>) {
+    for (int64_t i = steps * S + lane; i < a.k; i += 32)
+#pragma unroll
+      for (int r = 0; r < R; ++r)
+        acc[r] = fmaf(load1<T>(rows[r], i), a.x[i], acc[r]);
+  }
+#pragma unroll
+  for (int r = 0; r < R; ++r) {
+    const float total = warp_sum(acc[r]);
+    if (lane == 0 && m0 + r < a.m) a.dst[m0 + r] = total;
+  }
+}
+
 // 64 x 64 output tiles, 32 deep in k, each of 256 threads computing 4 x 4 outputs.
 constexpr int kTile = 64, kDepth = 32;
 
@@ -191,11 +237,13 @@ __global__ void __launch_bounds__(256) tiled(MatmulArgs a) {
 
 void launch_float_matmul(const MatmulArgs& a, cudaStream_t s) {
   dispatch_weight_type(a.type, [&]<int T>() {
-    const int per_block = rows_per_block(a.k / kStep<T>);
-    const auto blocks = static_cast<unsigned>((a.m + per_block - 1) / per_block);
+    constexpr int kRows = 4;
     if (a.n == 1) {
-      matvec<T, 1><<<blocks, kVecThreads, 0, s>>>(a, per_block);
+      const int64_t per = kVecThreads / 32 * kRows;
+      matvec_rows<T, kRows><<<static_cast<unsigned>((a.m + per - 1) / per), kVecThreads, 0, s>>>(a);
     } else if (a.n <= kVecCols) {
+      const int per_block = rows_per_block(a.k / kStep<T>);
+      const auto blocks = static_cast<unsigned>((a.m + per_block - 1) / per_block);
       matvec<T, kVecCols><<<blocks, kVecThreads, 0, s>>>(a, per_block);
     } else {
       const dim3 grid((a.m + kTile - 1) / kTile, (a.n + kTile - 1) / kTile);
