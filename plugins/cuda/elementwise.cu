@@ -94,15 +94,18 @@ __device__ __forceinline__ float block_reduce(float v, bool max, float* partial)
   return total;
 }
 
+// With `add`, src is first written as add_a + add_b (a residual ADD fused in front).
 // One block per row; rows of up to kNormThreads * kNormHeld elements stay in registers from
 // the sum of squares to the quantisation (a decode row is latency-bound, not bandwidth-bound).
 // With q, the row is then quantised as quantize_rows in ternary_matmul.cu does, from the very
 // floats written, so fusing changes no result.
 __global__ void __launch_bounds__(kNormThreads)
-    rms_norm(DevTensor dst, DevTensor src, const float* weight, float eps, int8_t* q,
-             float* amax_out) {
+    rms_norm(DevTensor dst, DevTensor src, DevTensor add_a, DevTensor add_b, bool add,
+             const float* weight, float eps, int8_t* q, float* amax_out) {
   __shared__ float partial[kNormThreads / 32];
-  const float* x = reinterpret_cast<const float*>(row_of(src, blockIdx.x));
+  float* x = reinterpret_cast<float*>(row_of(src, blockIdx.x));
+  const float* a = add ? reinterpret_cast<const float*>(row_of(add_a, blockIdx.x)) : nullptr;
+  const float* b = add ? reinterpret_cast<const float*>(row_of(add_b, blockIdx.x)) : nullptr;
   float* out = reinterpret_cast<float*>(row_of(dst, blockIdx.x));
   const int64_t n = dst.ne[0], held_end = static_cast<int64_t>(kNormThreads) * kNormHeld;
   float v[kNormHeld];
@@ -110,11 +113,17 @@ __global__ void __launch_bounds__(kNormThreads)
 #pragma unroll
   for (int j = 0; j < kNormHeld; ++j) {
     const int64_t i = threadIdx.x + static_cast<int64_t>(j) * kNormThreads;
-    v[j] = i < n ? x[i] : 0.0f;
+    v[j] = 0.0f;
+    if (i < n) {
+      if (add) x[i] = a[i] + b[i];
+      v[j] = x[i];
+    }
     sum = fmaf(v[j], v[j], sum);
   }
-  for (int64_t i = held_end + threadIdx.x; i < n; i += kNormThreads)
+  for (int64_t i = held_end + threadIdx.x; i < n; i += kNormThreads) {
+    if (add) x[i] = a[i] + b[i];
     sum = fmaf(x[i], x[i], sum);
+  }
   const float total = block_reduce(sum, false, partial);
   const float inv =
       static_cast<float>(1.0 / sqrt(static_cast<double>(total) / static_cast<double>(n) + eps));
@@ -187,9 +196,12 @@ void launch_cpy(const DevTensor& dst, Dynamic dst_address, const DevTensor& src,
   cpy<<<element_grid(dst), kThreads, 0, s>>>(dst, dst_address, src);
 }
 
-void launch_rms_norm(const DevTensor& dst, const DevTensor& x, const float* weight, float eps,
-                     int8_t* q, float* amax, cudaStream_t s) {
-  rms_norm<<<rows(dst), kNormThreads, 0, s>>>(dst, x, weight, eps, q, amax);
+void launch_rms_norm(const DevTensor& dst, const DevTensor& x, const DevTensor* add_a,
+                     const DevTensor* add_b, const float* weight, float eps, int8_t* q, float* amax,
+                     cudaStream_t s) {
+  const bool add = add_a && add_b;
+  rms_norm<<<rows(dst), kNormThreads, 0, s>>>(dst, x, add ? *add_a : x, add ? *add_b : x, add,
+                                              weight, eps, q, amax);
 }
 
 void launch_get_rows(const DevTensor& dst, const DevTensor& table, const int32_t* ids,

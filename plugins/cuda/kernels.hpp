@@ -38,8 +38,10 @@ void launch_glu(const DevTensor& dst, const DevTensor& g, const DevTensor& u, bo
 // dst.data is ignored: the address comes from `dst_address`.
 void launch_cpy(const DevTensor& dst, Dynamic dst_address, const DevTensor& src, cudaStream_t s);
 // With `q`, also quantises each output row for a ternary matmul (as launch_quantize_rows).
-void launch_rms_norm(const DevTensor& dst, const DevTensor& x, const float* weight, float eps,
-                     int8_t* q, float* amax, cudaStream_t s);
+// With add_a and add_b, first writes x = add_a + add_b (a residual ADD whose sum it normalises).
+void launch_rms_norm(const DevTensor& dst, const DevTensor& x, const DevTensor* add_a,
+                     const DevTensor* add_b, const float* weight, float eps, int8_t* q, float* amax,
+                     cudaStream_t s);
 void launch_rope(const DevTensor& dst, const DevTensor& x, const int32_t* pos, int dims, float base,
                  bool neox, cudaStream_t s);
 // k.ne[2] is ignored: the number of keys comes from `n_kv`.

@@ -6,6 +6,7 @@
 
 #include <cstring>
 #include <limits>
+#include <utility>
 
 #include "../cpu-generic/ops.hpp"
 #include "buffer.hpp"
@@ -48,6 +49,27 @@ const int32_t* ints(const bitnet_tensor& t) {
   return reinterpret_cast<const int32_t*>(device_data(t));
 }
 
+// The bytes a tensor spans, first to last.
+std::pair<const char*, const char*> extent(const bitnet_tensor& t) {
+  const char* begin = device_data(t);
+  size_t span = *sdk::row_bytes(t.type, t.ne[0]);
+  for (int d = 1; d < BITNET_MAX_DIMS; ++d)
+    span += static_cast<size_t>(t.ne[d] - 1) * t.nb[d];
+  return {begin, begin + span};
+}
+
+bool overlap(const bitnet_tensor& a, const bitnet_tensor& b) {
+  const auto [a0, a1] = extent(a);
+  const auto [b0, b1] = extent(b);
+  return a0 < b1 && b0 < a1;
+}
+
+bool same_layout(const bitnet_tensor& a, const bitnet_tensor& b) {
+  for (int d = 0; d < BITNET_MAX_DIMS; ++d)
+    if (a.ne[d] != b.ne[d] || (a.ne[d] > 1 && a.nb[d] != b.nb[d])) return false;
+  return device_data(a) == device_data(b);
+}
+
 // Activation rows quantised for ternary matmuls and still valid: the F32 rows they came from.
 struct Quantized {
   const char* data = nullptr;
@@ -61,11 +83,7 @@ struct Quantized {
   // Forgets the rows when `t` (just written) may overlap them.
   void written(const bitnet_tensor& t) {
     if (!data) return;
-    const char* begin = device_data(t);
-    size_t span = *sdk::row_bytes(t.type, t.ne[0]);
-    for (int d = 1; d < BITNET_MAX_DIMS; ++d)
-      span += static_cast<size_t>(t.ne[d] - 1) * t.nb[d];
-    const char* end = begin + span;
+    const auto [begin, end] = extent(t);
     const char* held_end = data + static_cast<size_t>(n - 1) * stride + k * sizeof(float);
     if (begin < held_end && data < end) data = nullptr;
   }
@@ -115,8 +133,9 @@ void mul_mat(const bitnet_tensor& node, const LaunchContext& ctx, Quantized& hel
     }
 }
 
+// `add`: an ADD whose sum this RMS_NORM normalises, computed here instead of on its own.
 void launch_node(const bitnet_tensor& node, int32_t index, const LaunchContext& ctx,
-                 Quantized& held, bool quantize_output) {
+                 Quantized& held, bool quantize_output, const bitnet_tensor* add) {
   const bitnet_tensor* const* src = node.src;
   const Dynamic dynamic{ctx.dynamic, index};
   switch (node.op) {
@@ -132,12 +151,12 @@ void launch_node(const bitnet_tensor& node, int32_t index, const LaunchContext& 
       return launch_get_rows(dev(node), dev(*src[0]), ints(*src[1]), ctx.error, index, ctx.stream);
     case BITNET_OP_RMS_NORM: {
       const auto* weight = src[1] ? reinterpret_cast<const float*>(device_data(*src[1])) : nullptr;
-      if (!quantize_output)
-        return launch_rms_norm(dev(node), dev(*src[0]), weight, node.op_params[0], nullptr, nullptr,
-                               ctx.stream);
-      launch_rms_norm(dev(node), dev(*src[0]), weight, node.op_params[0], scratch_q(ctx),
-                      scratch_amax(ctx, node.ne[1], node.ne[0]), ctx.stream);
-      held = Quantized{device_data(node), node.ne[0], node.ne[1], node.nb[1]};
+      const DevTensor a = add ? dev(*add->src[0]) : DevTensor{}, b = add ? dev(*add->src[1]) : a;
+      launch_rms_norm(dev(node), dev(*src[0]), add ? &a : nullptr, add ? &b : nullptr, weight,
+                      node.op_params[0], quantize_output ? scratch_q(ctx) : nullptr,
+                      quantize_output ? scratch_amax(ctx, node.ne[1], node.ne[0]) : nullptr,
+                      ctx.stream);
+      if (quantize_output) held = Quantized{device_data(node), node.ne[0], node.ne[1], node.nb[1]};
       return;
     }
     case BITNET_OP_ROPE:
@@ -153,6 +172,16 @@ void launch_node(const bitnet_tensor& node, int32_t index, const LaunchContext& 
     case BITNET_OP_CPY:
       return launch_cpy(dev(node), dynamic, dev(*src[0]), ctx.stream);
   }
+}
+
+// A residual ADD (no broadcasting) whose sum the next node, an RMS_NORM, takes as its input,
+// and whose inputs the norm's output does not overlap: one kernel does both.
+bool adds_into_norm(const bitnet_tensor& add, const bitnet_tensor* norm) {
+  if (add.op != BITNET_OP_ADD || !norm || norm->op != BITNET_OP_RMS_NORM) return false;
+  const bitnet_tensor &a = *add.src[0], &b = *add.src[1];
+  for (int d = 0; d < BITNET_MAX_DIMS; ++d)
+    if (b.ne[d] != add.ne[d]) return false;
+  return same_layout(*norm->src[0], add) && !overlap(*norm, a) && !overlap(*norm, b);
 }
 
 // An RMS_NORM whose output the next node, a ternary matmul, takes as its activations.
@@ -249,11 +278,18 @@ void launch_graph(const bitnet_tensor* const* nodes, size_t n, const LaunchConte
     check_cuda(cudaEventCreate(&start), "creating an event");
     check_cuda(cudaEventCreate(&stop), "creating an event");
   }
+  const bitnet_tensor* pending_add = nullptr;  // launched with the RMS_NORM after it
   for (size_t i = 0; i < n; ++i) {
     const bitnet_tensor& node = *nodes[i];
-    const bool fuse = feeds_ternary_matmul(node, i + 1 < n ? nodes[i + 1] : nullptr);
+    const bitnet_tensor* next = i + 1 < n ? nodes[i + 1] : nullptr;
+    if (adds_into_norm(node, next)) {
+      pending_add = &node;
+      held.written(node);
+      continue;
+    }
+    const bool fuse = feeds_ternary_matmul(node, next);
     if (profile) cudaEventRecord(start, ctx.stream);
-    launch_node(node, static_cast<int32_t>(i), ctx, held, fuse);
+    launch_node(node, static_cast<int32_t>(i), ctx, held, fuse, pending_add);
     if (profile) {
       cudaEventRecord(stop, ctx.stream);
       cudaEventSynchronize(stop);
@@ -263,11 +299,12 @@ void launch_graph(const bitnet_tensor* const* nodes, size_t n, const LaunchConte
                          std::string(sdk::type_name(node.src[0]->type)) + " " +
                          std::to_string(node.src[0]->ne[0]) + "x" +
                          std::to_string(node.src[0]->ne[1]) + (fuse ? " +quantise" : "") +
-                         (node.ne[1] > 1 ? " n>1" : "");
+                         (pending_add ? " +add" : "") + (node.ne[1] > 1 ? " n>1" : "");
       auto& slot = profile->ms_and_count[what];
       slot.first += ms;
       ++slot.second;
     }
+    pending_add = nullptr;
     if (!fuse) held.written(node);
     if (const cudaError_t e = cudaGetLastError(); e != cudaSuccess)
       check_cuda(e, "launching node " + std::to_string(i) + " (" +
