@@ -1,6 +1,7 @@
-// MUL_MAT over float and block-quantised weights with F32 activations. Up to kVecCols
-// activation rows (decode) one warp walks one weight row and keeps a sum per activation row,
-// so the weights are read once; more rows (prefill) go through shared-memory tiles.
+// MUL_MAT over float and block-quantised weights with F32 activations. One activation row (a
+// decode step) takes matvec_rows; up to kVecCols rows, threads of a weight row keep a sum per
+// activation row so the weights are read once; more rows (prefill) go through shared-memory
+// tiles.
 #include "dequant.cuh"
 #include "kernels.hpp"
 
