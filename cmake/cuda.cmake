@@ -15,6 +15,14 @@ if(NOT BITNET_CUDA STREQUAL "OFF")
   if(CMAKE_CUDA_COMPILER)
     set(BITNET_HAVE_CUDA ON)
     message(STATUS "bitnet: CUDA compiler ${CMAKE_CUDA_COMPILER}")
+    enable_language(CUDA)
+    # CMake 3.25 does not know that nvcc 12+ speaks C++20, which the project's targets ask for.
+    if(NOT CMAKE_CUDA20_STANDARD_COMPILE_OPTION)
+      set(CMAKE_CUDA20_STANDARD_COMPILE_OPTION -std=c++20)
+      set(CMAKE_CUDA20_EXTENSION_COMPILE_OPTION -std=c++20)
+      set(CMAKE_CUDA20_COMPILE_FEATURES cuda_std_20)
+      list(APPEND CMAKE_CUDA_COMPILE_FEATURES cuda_std_20)
+    endif()
   elseif(BITNET_CUDA STREQUAL "ON")
     message(FATAL_ERROR "BITNET_CUDA=ON but no working nvcc was found in PATH or "
                         "/usr/local/cuda/bin; install the CUDA Toolkit, set CUDACXX, or "

@@ -72,6 +72,7 @@ BOOST_AUTO_TEST_CASE(json_record_and_streamed_text) {
     BOOST_TEST(o.at("timings").as_object().at("generated_tokens").as_int64() ==
                static_cast<int64_t>(gen.size()));
     BOOST_TEST(o.at("memory").as_object().at("kv_cache_bytes").as_int64() > 0);
+    BOOST_TEST(o.at("memory").as_object().at("host_memory").as_bool());
   }
 }
 

@@ -15,6 +15,16 @@ std::string gib(uint64_t bytes) {
   return buf;
 }
 
+// One line per backend plugin that scored 0 here (a GPU plugin on a machine without a GPU), so
+// a user who expected it learns why another backend runs.
+void note_unusable_backends(const plugins::PluginHost& host, const std::string& chosen) {
+  for (const plugins::PluginRecord& r : host.plugins())
+    if (r.kind == BITNET_PLUGIN_KIND_BACKEND && !r.loaded && r.negotiated.major != 0 &&
+        r.score <= 0)
+      log::info("model", "backend ", r.name, " is not used (", r.score_reason, "); running on ",
+                chosen);
+}
+
 // --backend NAME, else the best-ranked backend (host-memory ones only under force_cpu).
 Result<Backend> choose_backend(const plugins::PluginHost& host, const ModelOptions& o) {
   const uint32_t flags = o.deterministic ? BITNET_BACKEND_DETERMINISTIC : 0;
@@ -39,6 +49,7 @@ Result<Backend> choose_backend(const plugins::PluginHost& host, const ModelOptio
         continue;
       }
     }
+    note_unusable_backends(host, p->name);
     return b;
   }
   return make_error(BITNET_STATUS_NOT_FOUND,

@@ -5,6 +5,7 @@
 
 #include <boost/json.hpp>
 
+#include <algorithm>
 #include <iostream>
 
 #include "../command.hpp"
@@ -32,6 +33,24 @@ Result<> dump_logits(const std::string& path, LoadedModel& m, const std::vector<
   if (!logits) return logits.error();
   f.logits = std::move(*logits);
   return diagnostics::write_logits_file(path, f);
+}
+
+// What the model holds (weights, KV cache, scratch) and, for a device with memory of its own,
+// how much of that memory is in use now, as the device counts it (this process and any other).
+json::object memory_json(LoadedModel& loaded) {
+  json::object m{{"weights_bytes", loaded.model->weights().bytes()},
+                 {"kv_cache_bytes", loaded.session->kv_bytes()},
+                 {"scratch_bytes", loaded.session->scratch_bytes()},
+                 {"peak_rss_bytes", peak_rss_bytes()}};
+  if (Result<BackendProps> p = loaded.model->backend().props(); p) {
+    m["device"] = p->device_name;
+    m["host_memory"] = p->host_memory;
+    if (!p->host_memory && p->memory_total) {
+      m["device_total_bytes"] = p->memory_total;
+      m["device_used_bytes"] = p->memory_total - std::min(p->memory_free, p->memory_total);
+    }
+  }
+  return m;
 }
 
 }  // namespace
@@ -102,11 +121,7 @@ int run_run(const Args& args) {
                      {"generated_tokens", t.generated_tokens},
                      {"generate_ms", t.generate_ms},
                      {"generate_tokens_per_s", t.generate_tokens_per_s()}}},
-                   {"memory",
-                    {{"weights_bytes", loaded->model->weights().bytes()},
-                     {"kv_cache_bytes", loaded->session->kv_bytes()},
-                     {"scratch_bytes", loaded->session->scratch_bytes()},
-                     {"peak_rss_bytes", peak_rss_bytes()}}}};
+                   {"memory", memory_json(*loaded)}};
     if (vm.count("json")) std::cout << json::serialize(o) << "\n";
     if (vm.count("receipt")) {
       json::object details{

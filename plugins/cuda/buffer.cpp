@@ -1,0 +1,67 @@
+#include "buffer.hpp"
+
+#include <cuda_runtime.h>
+
+#include <string>
+
+#include "cuda_error.hpp"
+
+namespace bitnet::cuda {
+namespace {
+
+std::string gib(size_t bytes) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.2f GiB", static_cast<double>(bytes) / (1ull << 30));
+  return buf;
+}
+
+}  // namespace
+
+DeviceBuffer::DeviceBuffer(int device, size_t size, std::shared_ptr<uint64_t> epoch)
+    : Buffer(size), device_(device), epoch_(std::move(epoch)) {
+  ++*epoch_;
+  check_cuda(cudaSetDevice(device_), "selecting GPU " + std::to_string(device_));
+  void* p = nullptr;
+  if (const cudaError_t e = cudaMalloc(&p, size ? size : 1); e != cudaSuccess) {
+    cudaGetLastError();
+    size_t free = 0, total = 0;
+    cudaMemGetInfo(&free, &total);
+    throw sdk::Error(BITNET_STATUS_OUT_OF_MEMORY,
+                     "a buffer of " + gib(size) + " does not fit: " + gib(free) + " free on GPU " +
+                         std::to_string(device_) + " (" + cudaGetErrorString(e) + ")");
+  }
+  data_ = static_cast<char*>(p);
+  if (const cudaError_t e = cudaMemset(data_, 0, size); e != cudaSuccess) {
+    cudaFree(data_);
+    check_cuda(e, "clearing a new buffer");
+  }
+}
+
+DeviceBuffer::~DeviceBuffer() {
+  ++*epoch_;
+  cudaSetDevice(device_);
+  cudaFree(data_);
+}
+
+void DeviceBuffer::upload(size_t offset, const void* src, size_t n) {
+  if (!n) return;
+  check_cuda(cudaSetDevice(device_), "selecting GPU " + std::to_string(device_));
+  check_cuda(cudaMemcpy(data_ + offset, src, n, cudaMemcpyHostToDevice), "upload to the GPU");
+}
+
+void DeviceBuffer::download(size_t offset, void* dst, size_t n) {
+  if (!n) return;
+  check_cuda(cudaSetDevice(device_), "selecting GPU " + std::to_string(device_));
+  check_cuda(cudaMemcpy(dst, data_ + offset, n, cudaMemcpyDeviceToHost), "download from the GPU");
+}
+
+char* device_data(const bitnet_tensor& t) {
+  auto* b = t.buffer ? dynamic_cast<DeviceBuffer*>(t.buffer->impl.get()) : nullptr;
+  if (!b)
+    throw sdk::Error(BITNET_STATUS_INVALID_ARGUMENT, std::string("tensor ") +
+                                                         (t.name ? t.name : "(unnamed)") +
+                                                         " is not in a buffer of the cuda backend");
+  return b->data() + t.offset;
+}
+
+}  // namespace bitnet::cuda

@@ -1,0 +1,36 @@
+// Device memory as the SDK's Buffer: one cudaMalloc per buffer, zeroed once, copied with the
+// legacy default stream, which orders itself after the backend's (blocking) stream, so an
+// upload is seen by the next graph and a download sees everything the last graph wrote.
+#pragma once
+
+#include <bitnet/backend.h>
+#include <bitnet/sdk/backend.hpp>
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+
+namespace bitnet::cuda {
+
+class DeviceBuffer final : public sdk::Buffer {
+ public:
+  // `epoch` counts the backend's buffer allocations and frees (see CudaBackend::compute).
+  DeviceBuffer(int device, size_t size, std::shared_ptr<uint64_t> epoch);
+  ~DeviceBuffer() override;
+  DeviceBuffer(const DeviceBuffer&) = delete;
+  DeviceBuffer& operator=(const DeviceBuffer&) = delete;
+
+  char* data() const { return data_; }
+  void upload(size_t offset, const void* src, size_t n) override;
+  void download(size_t offset, void* dst, size_t n) override;
+
+ private:
+  int device_;
+  std::shared_ptr<uint64_t> epoch_;
+  char* data_ = nullptr;
+};
+
+// The device address of a tensor's first byte; an error if its buffer is not a DeviceBuffer.
+char* device_data(const bitnet_tensor& t);
+
+}  // namespace bitnet::cuda

@@ -1,0 +1,214 @@
+// Row-wise ops (ADD, MUL, SCALE, GLU, CPY, RMS_NORM) and GET_ROWS: one block per row of the
+// output, threads across the row, every tensor addressed through its strides.
+#include "dequant.cuh"
+#include "kernels.hpp"
+
+namespace bitnet::cuda {
+namespace {
+
+constexpr int kThreads = 256;
+
+__device__ __forceinline__ char* row_of(const DevTensor& t, int64_t r) {
+  const int64_t i1 = r % t.ne[1], i2 = (r / t.ne[1]) % t.ne[2], i3 = r / (t.ne[1] * t.ne[2]);
+  return t.data + i1 * t.nb[1] + i2 * t.nb[2] + i3 * t.nb[3];
+}
+
+__device__ __forceinline__ const float* broadcast_row(const DevTensor& b, const DevTensor& a,
+                                                      int64_t r) {
+  const int64_t i1 = r % a.ne[1], i2 = (r / a.ne[1]) % a.ne[2], i3 = r / (a.ne[1] * a.ne[2]);
+  return reinterpret_cast<const float*>(b.data + (i1 % b.ne[1]) * b.nb[1] +
+                                        (i2 % b.ne[2]) * b.nb[2] + (i3 % b.ne[3]) * b.nb[3]);
+}
+
+unsigned rows(const DevTensor& t) {
+  return static_cast<unsigned>(t.ne[1] * t.ne[2] * t.ne[3]);
+}
+
+// Element-wise ops: a row per blockIdx.x and the row spread over blockIdx.y, so a single
+// decode row still fills many SMs.
+dim3 element_grid(const DevTensor& t) {
+  const int64_t spans = (t.ne[0] + kThreads - 1) / kThreads;
+  return dim3(rows(t), static_cast<unsigned>(spans < 65535 ? spans : 65535));
+}
+
+__device__ __forceinline__ int64_t first() {
+  return static_cast<int64_t>(blockIdx.y) * blockDim.x + threadIdx.x;
+}
+
+__device__ __forceinline__ int64_t stride() {
+  return static_cast<int64_t>(gridDim.y) * blockDim.x;
+}
+
+__global__ void binary(DevTensor dst, DevTensor a, DevTensor b, bool add) {
+  const float* x = reinterpret_cast<const float*>(row_of(a, blockIdx.x));
+  const float* y = broadcast_row(b, a, blockIdx.x);
+  float* out = reinterpret_cast<float*>(row_of(dst, blockIdx.x));
+  for (int64_t i = first(); i < dst.ne[0]; i += stride()) {
+    const float yi = y[i % b.ne[0]];
+    out[i] = add ? x[i] + yi : x[i] * yi;
+  }
+}
+
+__global__ void scale(DevTensor dst, DevTensor a, float s) {
+  const float* x = reinterpret_cast<const float*>(row_of(a, blockIdx.x));
+  float* out = reinterpret_cast<float*>(row_of(dst, blockIdx.x));
+  for (int64_t i = first(); i < dst.ne[0]; i += stride())
+    out[i] = x[i] * s;
+}
+
+__global__ void glu(DevTensor dst, DevTensor g, DevTensor u, bool silu) {
+  const float* gr = reinterpret_cast<const float*>(row_of(g, blockIdx.x));
+  const float* ur = reinterpret_cast<const float*>(row_of(u, blockIdx.x));
+  float* out = reinterpret_cast<float*>(row_of(dst, blockIdx.x));
+  for (int64_t i = first(); i < dst.ne[0]; i += stride()) {
+    const float x = gr[i];
+    const float act = silu ? x / (1.0f + expf(-x)) : (x > 0.0f ? x * x : 0.0f);
+    out[i] = act * ur[i];
+  }
+}
+
+__global__ void cpy(DevTensor dst, Dynamic address, DevTensor src) {
+  const float* x = reinterpret_cast<const float*>(row_of(src, blockIdx.x));
+  dst.data = reinterpret_cast<char*>(address.values[address.slot]);
+  char* out = row_of(dst, blockIdx.x);
+  for (int64_t i = first(); i < dst.ne[0]; i += stride()) {
+    if (dst.type == BITNET_TYPE_F16)
+      reinterpret_cast<__half*>(out)[i] = __float2half_rn(x[i]);
+    else
+      reinterpret_cast<float*>(out)[i] = x[i];
+  }
+}
+
+constexpr int kNormThreads = 1024;
+constexpr int kNormHeld = 8;  // elements a thread keeps in registers between the passes
+
+__device__ __forceinline__ float block_reduce(float v, bool max, float* partial) {
+  v = max ? warp_max(v) : warp_sum(v);
+  if (threadIdx.x % 32 == 0) partial[threadIdx.x / 32] = v;
+  __syncthreads();
+  float total = partial[0];
+#pragma unroll
+  for (int w = 1; w < kNormThreads / 32; ++w)
+    total = max ? fmaxf(total, partial[w]) : total + partial[w];
+  __syncthreads();
+  return total;
+}
+
+// With `add`, src is first written as add_a + add_b (a residual ADD fused in front).
+// One block per row; rows of up to kNormThreads * kNormHeld elements stay in registers from
+// the sum of squares to the quantisation (a decode row is latency-bound, not bandwidth-bound).
+// With q, the row is then quantised as quantize_rows in ternary_matmul.cu does, from the very
+// floats written, so fusing changes no result.
+__global__ void __launch_bounds__(kNormThreads)
+    rms_norm(DevTensor dst, DevTensor src, DevTensor add_a, DevTensor add_b, bool add,
+             const float* weight, float eps, int8_t* q, float* amax_out) {
+  __shared__ float partial[kNormThreads / 32];
+  float* x = reinterpret_cast<float*>(row_of(src, blockIdx.x));
+  const float* a = add ? reinterpret_cast<const float*>(row_of(add_a, blockIdx.x)) : nullptr;
+  const float* b = add ? reinterpret_cast<const float*>(row_of(add_b, blockIdx.x)) : nullptr;
+  float* out = reinterpret_cast<float*>(row_of(dst, blockIdx.x));
+  const int64_t n = dst.ne[0], held_end = static_cast<int64_t>(kNormThreads) * kNormHeld;
+  float v[kNormHeld];
+  float sum = 0.0f;
+#pragma unroll
+  for (int j = 0; j < kNormHeld; ++j) {
+    const int64_t i = threadIdx.x + static_cast<int64_t>(j) * kNormThreads;
+    v[j] = 0.0f;
+    if (i < n) {
+      if (add) x[i] = a[i] + b[i];
+      v[j] = x[i];
+    }
+    sum = fmaf(v[j], v[j], sum);
+  }
+  for (int64_t i = held_end + threadIdx.x; i < n; i += kNormThreads) {
+    if (add) x[i] = a[i] + b[i];
+    sum = fmaf(x[i], x[i], sum);
+  }
+  const float total = block_reduce(sum, false, partial);
+  const float inv =
+      static_cast<float>(1.0 / sqrt(static_cast<double>(total) / static_cast<double>(n) + eps));
+  float amax = 1e-5f;
+#pragma unroll
+  for (int j = 0; j < kNormHeld; ++j) {
+    const int64_t i = threadIdx.x + static_cast<int64_t>(j) * kNormThreads;
+    if (i >= n) break;
+    v[j] = v[j] * inv * (weight ? weight[i] : 1.0f);
+    out[i] = v[j];
+    amax = fmaxf(amax, fabsf(v[j]));
+  }
+  for (int64_t i = held_end + threadIdx.x; i < n; i += kNormThreads) {
+    out[i] = x[i] * inv * (weight ? weight[i] : 1.0f);
+    amax = fmaxf(amax, fabsf(out[i]));
+  }
+  if (!q) return;
+  amax = block_reduce(amax, true, partial);
+  const float iscale = __fdiv_rn(127.0f, amax);
+  int8_t* qr = q + blockIdx.x * n;
+#pragma unroll
+  for (int j = 0; j < kNormHeld; ++j) {
+    const int64_t i = threadIdx.x + static_cast<int64_t>(j) * kNormThreads;
+    if (i >= n) break;
+    qr[i] = static_cast<int8_t>(min(max(__float2int_rn(__fmul_rn(v[j], iscale)), -128), 127));
+  }
+  for (int64_t i = held_end + threadIdx.x; i < n; i += kNormThreads)
+    qr[i] = static_cast<int8_t>(min(max(__float2int_rn(__fmul_rn(out[i], iscale)), -128), 127));
+  if (threadIdx.x == 0) amax_out[blockIdx.x] = amax;
+}
+
+template <int T>
+__global__ void get_rows(DevTensor dst, DevTensor table, const int32_t* ids, ErrorFlag err,
+                         int32_t node) {
+  const int32_t id = ids[blockIdx.x];
+  float* out = reinterpret_cast<float*>(dst.data + blockIdx.x * dst.nb[1]);
+  if (id < 0 || id >= table.ne[1]) {
+    if (threadIdx.x == 0) *err = node + 1;
+    return;
+  }
+  const uint8_t* row = reinterpret_cast<const uint8_t*>(table.data + id * table.nb[1]);
+  const float i2s = T == BITNET_TYPE_I2_S
+                        ? *reinterpret_cast<const float*>(table.data + table.ne[1] * table.nb[1])
+                        : 0.0f;
+  const int64_t k = table.ne[0], chunks = k / 8;
+  for (int64_t c = threadIdx.x; c < chunks; c += blockDim.x)
+    load8<T>(row, c * 8, i2s, out + c * 8);
+  if constexpr (T == BITNET_TYPE_F32 || T == BITNET_TYPE_F16 || T == BITNET_TYPE_BF16)
+    for (int64_t i = chunks * 8 + threadIdx.x; i < k; i += blockDim.x)
+      out[i] = load1<T>(row, i);
+}
+
+}  // namespace
+
+void launch_binary(const DevTensor& dst, const DevTensor& a, const DevTensor& b, bool add,
+                   cudaStream_t s) {
+  binary<<<element_grid(dst), kThreads, 0, s>>>(dst, a, b, add);
+}
+
+void launch_scale(const DevTensor& dst, const DevTensor& a, float factor, cudaStream_t s) {
+  scale<<<element_grid(dst), kThreads, 0, s>>>(dst, a, factor);
+}
+
+void launch_glu(const DevTensor& dst, const DevTensor& g, const DevTensor& u, bool silu,
+                cudaStream_t s) {
+  glu<<<element_grid(dst), kThreads, 0, s>>>(dst, g, u, silu);
+}
+
+void launch_cpy(const DevTensor& dst, Dynamic dst_address, const DevTensor& src, cudaStream_t s) {
+  cpy<<<element_grid(dst), kThreads, 0, s>>>(dst, dst_address, src);
+}
+
+void launch_rms_norm(const DevTensor& dst, const DevTensor& x, const DevTensor* add_a,
+                     const DevTensor* add_b, const float* weight, float eps, int8_t* q, float* amax,
+                     cudaStream_t s) {
+  const bool add = add_a && add_b;
+  rms_norm<<<rows(dst), kNormThreads, 0, s>>>(dst, x, add ? *add_a : x, add ? *add_b : x, add,
+                                              weight, eps, q, amax);
+}
+
+void launch_get_rows(const DevTensor& dst, const DevTensor& table, const int32_t* ids,
+                     ErrorFlag err, int32_t node, cudaStream_t s) {
+  dispatch_weight_type(table.type, [&]<int T>() {
+    get_rows<T><<<static_cast<unsigned>(dst.ne[1]), kThreads, 0, s>>>(dst, table, ids, err, node);
+  });
+}
+
+}  // namespace bitnet::cuda

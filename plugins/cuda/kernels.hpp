@@ -1,0 +1,78 @@
+// The kernels' launchers: plain host functions over device pointers, so the backend's C++
+// (built by the host compiler) never sees CUDA syntax. Every launcher enqueues on `stream` and
+// returns at once; errors surface from cudaGetLastError in the caller.
+#pragma once
+
+#include <cuda_runtime.h>
+
+#include <cstddef>
+#include <cstdint>
+
+namespace bitnet::cuda {
+
+// A tensor as kernels see it: its first byte on the device and ggml's ne/nb.
+struct DevTensor {
+  char* data = nullptr;
+  int32_t type = 0;
+  int64_t ne[4] = {1, 1, 1, 1};
+  size_t nb[4] = {0, 0, 0, 0};
+};
+
+// Values that change from one decode step to the next while the graph keeps its shape (the
+// KV-cache row a CPY writes, the number of keys ATTENTION sees), read by kernels from device
+// memory so a captured graph can be replayed with new ones: values[slot].
+struct Dynamic {
+  const int64_t* values;
+  int32_t slot;
+};
+
+// Written by kernels that meet bad input they cannot refuse earlier (an id or a position is
+// only known on the device): the failing node's index + 1; 0 means none.
+using ErrorFlag = int32_t*;
+
+void launch_binary(const DevTensor& dst, const DevTensor& a, const DevTensor& b, bool add,
+                   cudaStream_t s);
+void launch_scale(const DevTensor& dst, const DevTensor& a, float scale, cudaStream_t s);
+void launch_glu(const DevTensor& dst, const DevTensor& g, const DevTensor& u, bool silu,
+                cudaStream_t s);
+// dst.data is ignored: the address comes from `dst_address`.
+void launch_cpy(const DevTensor& dst, Dynamic dst_address, const DevTensor& src, cudaStream_t s);
+// With `q`, also quantises each output row for a ternary matmul (as launch_quantize_rows).
+// With add_a and add_b, first writes x = add_a + add_b (a residual ADD whose sum it normalises).
+void launch_rms_norm(const DevTensor& dst, const DevTensor& x, const DevTensor* add_a,
+                     const DevTensor* add_b, const float* weight, float eps, int8_t* q, float* amax,
+                     cudaStream_t s);
+void launch_rope(const DevTensor& dst, const DevTensor& x, const int32_t* pos, int dims, float base,
+                 bool neox, cudaStream_t s);
+// k.ne[2] is ignored: the number of keys comes from `n_kv`.
+void launch_attention(const DevTensor& dst, const DevTensor& q, const DevTensor& k,
+                      const DevTensor& v, Dynamic n_kv, const int32_t* pos, float scale,
+                      ErrorFlag err, int32_t node, cudaStream_t s);
+// The largest head_dim launch_attention takes.
+int max_attention_head_dim();
+
+void launch_get_rows(const DevTensor& dst, const DevTensor& table, const int32_t* ids,
+                     ErrorFlag err, int32_t node, cudaStream_t s);
+
+// One 2-D slice of MUL_MAT: dst[n][m] = sum_k w[m][k] * x[n][k], rows at the given strides
+// (bytes). `i2s_scale` points at an I2_S tensor's scale (unused for other types).
+struct MatmulArgs {
+  int32_t type;
+  const char* w;
+  size_t w_stride;
+  const float* i2s_scale;
+  const float* x;
+  size_t x_stride;
+  float* dst;
+  size_t dst_stride;
+  int64_t m, n, k;
+};
+void launch_float_matmul(const MatmulArgs& a, cudaStream_t s);
+
+// Ternary MUL_MAT: activations quantised to int8 rows of k bytes (`q`, with max|x| per row in
+// `amax`) by launch_quantize_rows, then integer dot products.
+void launch_quantize_rows(const float* x, size_t x_stride, int64_t n, int64_t k, int8_t* q,
+                          float* amax, cudaStream_t s);
+void launch_ternary_matmul(const MatmulArgs& a, const int8_t* q, const float* amax, cudaStream_t s);
+
+}  // namespace bitnet::cuda

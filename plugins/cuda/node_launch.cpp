@@ -1,0 +1,319 @@
+#include "node_launch.hpp"
+
+#include <bitnet/sdk/backend.hpp>
+#include <bitnet/sdk/ops.hpp>
+#include <bitnet/sdk/types.hpp>
+
+#include <cstring>
+#include <limits>
+#include <utility>
+
+#include "../cpu-generic/ops.hpp"
+#include "buffer.hpp"
+#include "cuda_error.hpp"
+
+namespace bitnet::cuda {
+namespace {
+
+constexpr size_t kAlign = 256;
+
+size_t round_up(size_t n) {
+  return (n + kAlign - 1) / kAlign * kAlign;
+}
+
+bool ternary_matmul(const bitnet_tensor& node) {
+  return node.op == BITNET_OP_MUL_MAT &&
+         (node.src[0]->type == BITNET_TYPE_I2_S || node.src[0]->type == BITNET_TYPE_TQ2_0);
+}
+
+int64_t rows(const bitnet_tensor& t) {
+  return t.ne[1] * t.ne[2] * t.ne[3];
+}
+
+bool flat(const bitnet_tensor& t) {
+  return t.ne[2] == 1 && t.ne[3] == 1;
+}
+
+DevTensor dev(const bitnet_tensor& t) {
+  DevTensor d;
+  d.data = device_data(t);
+  d.type = t.type;
+  for (int i = 0; i < 4; ++i) {
+    d.ne[i] = t.ne[i];
+    d.nb[i] = t.nb[i];
+  }
+  return d;
+}
+
+const int32_t* ints(const bitnet_tensor& t) {
+  return reinterpret_cast<const int32_t*>(device_data(t));
+}
+
+// The bytes a tensor spans, first to last.
+std::pair<const char*, const char*> extent(const bitnet_tensor& t) {
+  const char* begin = device_data(t);
+  size_t span = *sdk::row_bytes(t.type, t.ne[0]);
+  for (int d = 1; d < BITNET_MAX_DIMS; ++d)
+    span += static_cast<size_t>(t.ne[d] - 1) * t.nb[d];
+  return {begin, begin + span};
+}
+
+bool overlap(const bitnet_tensor& a, const bitnet_tensor& b) {
+  const auto [a0, a1] = extent(a);
+  const auto [b0, b1] = extent(b);
+  return a0 < b1 && b0 < a1;
+}
+
+bool same_layout(const bitnet_tensor& a, const bitnet_tensor& b) {
+  for (int d = 0; d < BITNET_MAX_DIMS; ++d)
+    if (a.ne[d] != b.ne[d] || (a.ne[d] > 1 && a.nb[d] != b.nb[d])) return false;
+  return device_data(a) == device_data(b);
+}
+
+// Activation rows quantised for ternary matmuls and still valid: the F32 rows they came from.
+struct Quantized {
+  const char* data = nullptr;
+  int64_t k = 0, n = 0;
+  size_t stride = 0;
+
+  bool holds(const bitnet_tensor& x) const {
+    return data && flat(x) && device_data(x) == data && x.ne[0] == k && x.ne[1] == n &&
+           x.nb[1] == stride;
+  }
+  // Forgets the rows when `t` (just written) may overlap them.
+  void written(const bitnet_tensor& t) {
+    if (!data) return;
+    const auto [begin, end] = extent(t);
+    const char* held_end = data + static_cast<size_t>(n - 1) * stride + k * sizeof(float);
+    if (begin < held_end && data < end) data = nullptr;
+  }
+};
+
+int8_t* scratch_q(const LaunchContext& ctx) {
+  return reinterpret_cast<int8_t*>(ctx.scratch->data());
+}
+
+float* scratch_amax(const LaunchContext& ctx, int64_t n, int64_t k) {
+  return reinterpret_cast<float*>(ctx.scratch->data() + round_up(static_cast<size_t>(n * k)));
+}
+
+void mul_mat(const bitnet_tensor& node, const LaunchContext& ctx, Quantized& held) {
+  const bitnet_tensor &w = *node.src[0], &x = *node.src[1];
+  char* const w_data = device_data(w);
+  char* const x_data = device_data(x);
+  char* const d_data = device_data(node);
+  const auto* i2s_scale = reinterpret_cast<const float*>(
+      w.type == BITNET_TYPE_I2_S ? w_data + static_cast<size_t>(rows(w)) * w.nb[1] : nullptr);
+  const bool ternary = ternary_matmul(node);
+  for (int64_t i3 = 0; i3 < x.ne[3]; ++i3)
+    for (int64_t i2 = 0; i2 < x.ne[2]; ++i2) {
+      const int64_t w2 = i2 / (x.ne[2] / w.ne[2]), w3 = i3 / (x.ne[3] / w.ne[3]);
+      MatmulArgs a{};
+      a.type = w.type;
+      a.w = w_data + w2 * w.nb[2] + w3 * w.nb[3];
+      a.w_stride = w.nb[1];
+      a.i2s_scale = i2s_scale;
+      a.x = reinterpret_cast<const float*>(x_data + i2 * x.nb[2] + i3 * x.nb[3]);
+      a.x_stride = x.nb[1];
+      a.dst = reinterpret_cast<float*>(d_data + i2 * node.nb[2] + i3 * node.nb[3]);
+      a.dst_stride = node.nb[1];
+      a.m = w.ne[1];
+      a.n = x.ne[1];
+      a.k = w.ne[0];
+      if (!ternary) {
+        launch_float_matmul(a, ctx.stream);
+        continue;
+      }
+      if (!held.holds(x)) {
+        launch_quantize_rows(a.x, a.x_stride, a.n, a.k, scratch_q(ctx), scratch_amax(ctx, a.n, a.k),
+                             ctx.stream);
+        held = flat(x) ? Quantized{x_data, a.k, a.n, x.nb[1]} : Quantized{};
+      }
+      launch_ternary_matmul(a, scratch_q(ctx), scratch_amax(ctx, a.n, a.k), ctx.stream);
+    }
+}
+
+// `add`: an ADD whose sum this RMS_NORM normalises, computed here instead of on its own.
+void launch_node(const bitnet_tensor& node, int32_t index, const LaunchContext& ctx,
+                 Quantized& held, bool quantize_output, const bitnet_tensor* add) {
+  const bitnet_tensor* const* src = node.src;
+  const Dynamic dynamic{ctx.dynamic, index};
+  switch (node.op) {
+    case BITNET_OP_ADD:
+    case BITNET_OP_MUL:
+      return launch_binary(dev(node), dev(*src[0]), dev(*src[1]), node.op == BITNET_OP_ADD,
+                           ctx.stream);
+    case BITNET_OP_SCALE:
+      return launch_scale(dev(node), dev(*src[0]), node.op_params[0], ctx.stream);
+    case BITNET_OP_MUL_MAT:
+      return mul_mat(node, ctx, held);
+    case BITNET_OP_GET_ROWS:
+      return launch_get_rows(dev(node), dev(*src[0]), ints(*src[1]), ctx.error, index, ctx.stream);
+    case BITNET_OP_RMS_NORM: {
+      const auto* weight = src[1] ? reinterpret_cast<const float*>(device_data(*src[1])) : nullptr;
+      const DevTensor a = add ? dev(*add->src[0]) : DevTensor{}, b = add ? dev(*add->src[1]) : a;
+      launch_rms_norm(dev(node), dev(*src[0]), add ? &a : nullptr, add ? &b : nullptr, weight,
+                      node.op_params[0], quantize_output ? scratch_q(ctx) : nullptr,
+                      quantize_output ? scratch_amax(ctx, node.ne[1], node.ne[0]) : nullptr,
+                      ctx.stream);
+      if (quantize_output) held = Quantized{device_data(node), node.ne[0], node.ne[1], node.nb[1]};
+      return;
+    }
+    case BITNET_OP_ROPE:
+      return launch_rope(dev(node), dev(*src[0]), ints(*src[1]),
+                         static_cast<int>(node.op_params[0]), node.op_params[1],
+                         static_cast<int>(node.op_params[2]) == BITNET_ROPE_NEOX, ctx.stream);
+    case BITNET_OP_ATTENTION:
+      return launch_attention(dev(node), dev(*src[0]), dev(*src[1]), dev(*src[2]), dynamic,
+                              ints(*src[3]), node.op_params[0], ctx.error, index, ctx.stream);
+    case BITNET_OP_GLU:
+      return launch_glu(dev(node), dev(*src[0]), dev(*src[1]),
+                        static_cast<int>(node.op_params[0]) == BITNET_GLU_SILU, ctx.stream);
+    case BITNET_OP_CPY:
+      return launch_cpy(dev(node), dynamic, dev(*src[0]), ctx.stream);
+  }
+}
+
+// A residual ADD (no broadcasting) whose sum the next node, an RMS_NORM, takes as its input,
+// and whose inputs the norm's output does not overlap: one kernel does both.
+bool adds_into_norm(const bitnet_tensor& add, const bitnet_tensor* norm) {
+  if (add.op != BITNET_OP_ADD || !norm || norm->op != BITNET_OP_RMS_NORM) return false;
+  const bitnet_tensor &a = *add.src[0], &b = *add.src[1];
+  for (int d = 0; d < BITNET_MAX_DIMS; ++d)
+    if (b.ne[d] != add.ne[d]) return false;
+  return same_layout(*norm->src[0], add) && !overlap(*norm, a) && !overlap(*norm, b);
+}
+
+// An RMS_NORM whose output the next node, a ternary matmul, takes as its activations.
+bool feeds_ternary_matmul(const bitnet_tensor& norm, const bitnet_tensor* next) {
+  if (norm.op != BITNET_OP_RMS_NORM || !next || !ternary_matmul(*next) || !flat(norm)) return false;
+  const bitnet_tensor& x = *next->src[1];
+  return flat(x) && device_data(x) == device_data(norm) && x.ne[0] == norm.ne[0] &&
+         x.ne[1] == norm.ne[1] && x.nb[1] == norm.nb[1];
+}
+
+std::string check_limits(const bitnet_tensor& node) {
+  constexpr int64_t kMaxGridY = 65535;
+  const int64_t kMaxRows = std::numeric_limits<int32_t>::max();
+  if (rows(node) > kMaxRows) return "more rows than one kernel launch covers";
+  switch (node.op) {
+    case BITNET_OP_ATTENTION:
+      if (node.src[0]->ne[0] > max_attention_head_dim())
+        return "head_dim above " + std::to_string(max_attention_head_dim()) + " is not implemented";
+      if (node.src[0]->ne[2] > kMaxGridY) return "too many queries for one launch";
+      return {};
+    case BITNET_OP_ROPE:
+      if (node.src[0]->ne[2] > kMaxGridY) return "too many tokens for one launch";
+      return {};
+    case BITNET_OP_MUL_MAT: {
+      const bitnet_tensor& w = *node.src[0];
+      if (w.type == BITNET_TYPE_I2_S && (w.offset % 16 || w.nb[1] % 16))
+        return "I2_S weights must start on a 16-byte boundary";
+      if (node.ne[1] > 64 * kMaxGridY) return "too many activation rows for one launch";
+      return {};
+    }
+    case BITNET_OP_GET_ROWS:
+      if (node.src[0]->type == BITNET_TYPE_I2_S && node.src[0]->ne[0] % 128)
+        return "I2_S rows must be a multiple of 128 elements";
+      return {};
+    default:
+      return {};
+  }
+}
+
+void append_tensor(const bitnet_tensor& t, bool with_address, bool with_ne2,
+                   std::vector<uint64_t>& key) {
+  key.push_back(static_cast<uint64_t>(t.type) << 32 | static_cast<uint32_t>(t.op));
+  for (int d = 0; d < BITNET_MAX_DIMS; ++d) {
+    key.push_back(d == 2 && !with_ne2 ? 0 : static_cast<uint64_t>(t.ne[d]));
+    // A stride no element is read at is no part of the shape (a cache view's nb[3] grows with
+    // the key count although ne[3] is 1).
+    key.push_back(t.ne[d] > 1 || (d == 2 && !with_ne2) ? t.nb[d] : 0);
+  }
+  key.push_back(with_address ? reinterpret_cast<uint64_t>(device_data(t)) : 0);
+}
+
+}  // namespace
+
+std::string check_node(const bitnet_tensor& node) {
+  if (std::string why = cpu_generic::check_op(node); !why.empty()) return why;
+  return check_limits(node);
+}
+
+size_t scratch_bytes(const bitnet_tensor& node) {
+  if (!ternary_matmul(node)) return 0;
+  const auto n = static_cast<size_t>(node.src[1]->ne[1]);
+  const auto k = static_cast<size_t>(node.src[0]->ne[0]);
+  return round_up(n * k) + n * sizeof(float);
+}
+
+int64_t dynamic_value(const bitnet_tensor& node) {
+  if (node.op == BITNET_OP_CPY) return reinterpret_cast<int64_t>(device_data(node));
+  if (node.op == BITNET_OP_ATTENTION) return node.src[1]->ne[2];
+  return 0;
+}
+
+void append_shape_key(const bitnet_tensor& node, std::vector<uint64_t>& key) {
+  append_tensor(node, node.op != BITNET_OP_CPY, true, key);
+  for (float p : node.op_params) {
+    uint32_t bits;
+    std::memcpy(&bits, &p, sizeof bits);
+    key.push_back(bits);
+  }
+  for (int i = 0; i < BITNET_MAX_SRC; ++i) {
+    if (!node.src[i]) {
+      key.push_back(~uint64_t{0});
+      continue;
+    }
+    const bool n_kv = node.op == BITNET_OP_ATTENTION && (i == 1 || i == 2);
+    append_tensor(*node.src[i], true, !n_kv, key);
+  }
+}
+
+void launch_graph(const bitnet_tensor* const* nodes, size_t n, const LaunchContext& ctx,
+                  Profile* profile) {
+  Quantized held;
+  cudaEvent_t start = nullptr, stop = nullptr;
+  if (profile) {
+    check_cuda(cudaEventCreate(&start), "creating an event");
+    check_cuda(cudaEventCreate(&stop), "creating an event");
+  }
+  const bitnet_tensor* pending_add = nullptr;  // launched with the RMS_NORM after it
+  for (size_t i = 0; i < n; ++i) {
+    const bitnet_tensor& node = *nodes[i];
+    const bitnet_tensor* next = i + 1 < n ? nodes[i + 1] : nullptr;
+    if (adds_into_norm(node, next)) {
+      pending_add = &node;
+      held.written(node);
+      continue;
+    }
+    const bool fuse = feeds_ternary_matmul(node, next);
+    if (profile) cudaEventRecord(start, ctx.stream);
+    launch_node(node, static_cast<int32_t>(i), ctx, held, fuse, pending_add);
+    if (profile) {
+      cudaEventRecord(stop, ctx.stream);
+      cudaEventSynchronize(stop);
+      float ms = 0;
+      cudaEventElapsedTime(&ms, start, stop);
+      std::string what = std::string(sdk::op_name(node.op)) + " " +
+                         std::string(sdk::type_name(node.src[0]->type)) + " " +
+                         std::to_string(node.src[0]->ne[0]) + "x" +
+                         std::to_string(node.src[0]->ne[1]) + (fuse ? " +quantise" : "") +
+                         (pending_add ? " +add" : "") + (node.ne[1] > 1 ? " n>1" : "");
+      auto& slot = profile->ms_and_count[what];
+      slot.first += ms;
+      ++slot.second;
+    }
+    pending_add = nullptr;
+    if (!fuse) held.written(node);
+    if (const cudaError_t e = cudaGetLastError(); e != cudaSuccess)
+      check_cuda(e, "launching node " + std::to_string(i) + " (" +
+                        (node.name ? node.name : "unnamed") + ")");
+  }
+  if (profile) {
+    cudaEventDestroy(start);
+    cudaEventDestroy(stop);
+  }
+}
+
+}  // namespace bitnet::cuda
