@@ -31,8 +31,8 @@ std::vector<std::string> split(const std::string& s, char sep) {
 }
 
 bool safe_segment(const std::string& s) {
-  return !s.empty() && s != "." && s != ".." && s.find('\\') == std::string::npos &&
-         s.find('\0') == std::string::npos;
+  return !s.empty() && s != "." && s != ".." &&
+         s.find_first_of(std::string_view("/\\\0", 3)) == std::string::npos;
 }
 
 std::string joined(const std::vector<std::string>& v, const char* sep = ", ") {
@@ -139,7 +139,11 @@ bool glob_match(std::string_view pattern, std::string_view name) {
 }
 
 std::string shown_url(const std::string& url) {
-  return url.substr(0, url.find_first_of("?#"));
+  std::string out = url.substr(0, url.find_first_of("?#"));
+  const size_t host = out.find("://") == std::string::npos ? 0 : out.find("://") + 3;
+  const size_t at = out.substr(0, out.find('/', host)).rfind('@');
+  if (at != std::string::npos && at >= host) out.erase(host, at + 1 - host);
+  return out;
 }
 
 bool download_file(const Remote& remote, const std::string& url, const fs::path& dest,
