@@ -48,6 +48,10 @@ BOOST_AUTO_TEST_CASE(names_stay_inside_the_cache) {
              fs::path("/c/tokenizers/llama3-128k/tokenizer.json"));
   q.file = "m.gguf";  // a file of the repository never goes under a tokenizer's key
   BOOST_TEST(bs::cache_path(q, "m.gguf") == fs::path("/c/repos/org--name/main/m.gguf"));
+  q.file.clear();
+  q.cache_key = "../..";  // a key is one folder name, never a way out of tokenizers/
+  BOOST_TEST(bs::cache_path(q, "tokenizer.json") ==
+             fs::path("/c/repos/org--name/main/tokenizer.json"));
 }
 
 BOOST_AUTO_TEST_CASE(patterns_and_urls) {
@@ -58,6 +62,8 @@ BOOST_AUTO_TEST_CASE(patterns_and_urls) {
   BOOST_TEST(bs::glob_match("exact.json", "exact.json"));
   BOOST_TEST(!bs::glob_match("exact.json", "exact.jsonx"));
   BOOST_TEST(bs::shown_url("https://h/p/t.json?sig=SECRET#f") == "https://h/p/t.json");
+  BOOST_TEST(bs::shown_url("https://user:SECRET@h:8443/p/t.json") == "https://h:8443/p/t.json");
+  BOOST_TEST(bs::shown_url("https://h/p/a@b.json") == "https://h/p/a@b.json");
   BOOST_TEST(bs::escape_path("a b/c%d") == "a%20b/c%25d");
   BOOST_TEST(bs::escape_path("refs/pr/1", true) == "refs%2Fpr%2F1");
 }
