@@ -236,6 +236,14 @@ BOOST_FIXTURE_TEST_CASE(an_https_tokenizer_is_downloaded_once_and_checked, Sourc
   BOOST_TEST(contains(refused.out, "has 32000 tokens but the model's embedding has 1000 rows"),
              refused.out);
   BOOST_TEST(run_cli("tokenize --tokenizer http://127.0.0.1:1/t.json --text x").exit_code == 1);
+  // Credentials in the URL or its query are refused and never echoed, at any log level.
+  const std::string with_secrets =
+      "https://user:pw_InUrl@127.0.0.1:" + std::to_string(hub->port()) + kLlama2Path +
+      "?sig=sig_InQuery";
+  Run secret = run_cli("--log trace tokenize --tokenizer '" + with_secrets + "' --text x");
+  BOOST_TEST(secret.exit_code == 1, secret.out);
+  BOOST_TEST(!contains(secret.out, "pw_InUrl"), secret.out);
+  BOOST_TEST(!contains(secret.out, "sig_InQuery"), secret.out);
 }
 
 BOOST_FIXTURE_TEST_CASE(through_a_connect_proxy_unless_no_proxy, SourcesHub) {
