@@ -40,6 +40,15 @@ BOOST_FIXTURE_TEST_CASE(pull_then_run_by_name, SourcesHub) {
   BOOST_TEST(into.exit_code == 0, into.out);
   BOOST_TEST(read_all(dir / "models/tiny-i2_s.gguf") == read_all(served));
   BOOST_TEST(hub->requests().size() == n);
+  // Again into the same folder (a hard link to the cached file is there already), and into the
+  // cache's own folder: the file stays as it is, with no temporary left beside it.
+  for (const fs::path& folder : {dir / "models", pulled.parent_path()}) {
+    Run again = run_cli("pull org/tiny-gguf --into " + folder.string());
+    BOOST_TEST(again.exit_code == 0, again.out);
+    BOOST_TEST(read_all(folder / "tiny-i2_s.gguf") == read_all(served));
+    for (const auto& entry : fs::directory_iterator(folder))
+      BOOST_TEST(!contains(entry.path().filename().string(), ".partial"), entry.path());
+  }
 }
 
 BOOST_FIXTURE_TEST_CASE(pull_refuses_what_it_cannot_trust, SourcesHub) {
