@@ -54,6 +54,18 @@ BOOST_AUTO_TEST_CASE(names_stay_inside_the_cache) {
              fs::path("/c/repos/org--name/main/tokenizer.json"));
 }
 
+BOOST_AUTO_TEST_CASE(a_repository_from_model_metadata_is_checked_before_any_url) {
+  bitnet::sdk::Query q;
+  q.cache_dir = "/nonexistent-bitnet-cache";
+  q.cache_key = "llama2-32k";  // a known tokenizer's path would not look at the repository
+  q.repo_id = "org/../../elsewhere";
+  std::string note;
+  BOOST_CHECK_THROW(
+      bs::fetch_into_cache(
+          bs::Remote{}, q, [](const std::string& f) { return "https://h/" + f; }, "", note),
+      bitnet::sdk::Error);
+}
+
 BOOST_AUTO_TEST_CASE(patterns_and_urls) {
   BOOST_TEST(bs::glob_match("*.gguf", "ggml-model-i2_s.gguf"));
   BOOST_TEST(bs::glob_match("*i2_s*.gguf", "x-i2_s-y.gguf"));

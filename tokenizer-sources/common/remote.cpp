@@ -207,6 +207,8 @@ std::optional<SourceResult> fetch_into_cache(
         "--repo, or --tokenizer)";
     return std::nullopt;
   }
+  // The repository may come from a model's metadata: checked before it goes into any URL.
+  if (!q.repo_id.empty()) repo_dir(q.cache_dir, q.repo_id, q.revision);
   std::string wanted = q.file.empty() ? "tokenizer.json" : q.file;
   if (wanted.find('*') != std::string::npos) {
     // Online, the repository's listing decides; offline, what an earlier pull left.
