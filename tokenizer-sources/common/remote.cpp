@@ -207,8 +207,12 @@ std::optional<SourceResult> fetch_into_cache(
         "--repo, or --tokenizer)";
     return std::nullopt;
   }
-  // The repository may come from a model's metadata: checked before it goes into any URL.
-  if (!q.repo_id.empty()) repo_dir(q.cache_dir, q.repo_id, q.revision);
+  // The repository may come from a model's metadata: no '..' or empty part goes into a URL
+  // (an old name without an org, such as gpt2, still may).
+  for (const std::string& part : split(q.repo_id, '/'))
+    if (!q.repo_id.empty() && !safe_segment(part))
+      throw Error(BITNET_STATUS_INVALID_ARGUMENT,
+                  "'" + q.repo_id + "' is not a repository name of the form org/name");
   std::string wanted = q.file.empty() ? "tokenizer.json" : q.file;
   if (wanted.find('*') != std::string::npos) {
     // Online, the repository's listing decides; offline, what an earlier pull left.
