@@ -82,9 +82,9 @@ class HubSource final : public bitnet::sdk::Source {
       endpoint_.pop_back();
     if (endpoint_.rfind("https://", 0) != 0)
       throw Error(BITNET_STATUS_INVALID_ARGUMENT,
-                  kWhat + ": the endpoint " + endpoint_ +
+                  kWhat + ": the endpoint " + bs::shown_url(endpoint_) +
                       " is not an https:// URL (HF_ENDPOINT or \"endpoint\" in the hub settings)");
-    remote_.label = "the hub (" + endpoint_ + ")";
+    remote_.label = "the hub (" + bs::shown_url(endpoint_) + ")";
     remote_.ca_bundle = bs::string_setting(s, "ca_bundle", kWhat);
     remote_.force = bs::bool_setting(s, "force", false, kWhat);
   }
