@@ -102,6 +102,9 @@ BOOST_AUTO_TEST_CASE(list_verify_and_clean) {
   BOOST_TEST(contains(cleaned.out, "removed 1 entries"), cleaned.out);
   BOOST_TEST(!fs::exists(c.dir / "tokenizers/llama2-32k"));
   BOOST_TEST(fs::exists(model));
+  // Days past the file clock's range are refused, not wrapped round into "everything is old".
+  BOOST_TEST(run_cli("cache clean --older-than 200000", c.env).exit_code == 2);
+  BOOST_TEST(!bitnet::cache::list(c.dir).empty());
   BOOST_TEST(run_cli("cache clean", c.env).exit_code == 0);
   BOOST_TEST(bitnet::cache::list(c.dir).empty());
   BOOST_TEST(run_cli("cache frobnicate", c.env).exit_code == 2);

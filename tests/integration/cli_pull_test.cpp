@@ -14,12 +14,12 @@ BOOST_FIXTURE_TEST_CASE(pull_then_run_by_name, SourcesHub) {
   const fs::path served = dir / "hub/org/tiny-gguf/tiny-i2_s.gguf";
   fs::create_directories(served.parent_path());
   write_random_model(served, {.arch = "bitnet-b1.58"});
-  put_file(dir / "hub/org/tiny-gguf/README.md", "# tiny");
+  write_all(dir / "hub/org/tiny-gguf/README.md", "# tiny");
 
   Run p = run_cli("pull org/tiny-gguf");
   BOOST_REQUIRE_MESSAGE(p.exit_code == 0, p.out);
   const fs::path pulled = cache / "repos/org--tiny-gguf/main/tiny-i2_s.gguf";
-  BOOST_TEST(file_text(pulled) == file_text(served));
+  BOOST_TEST(read_all(pulled) == read_all(served));
   BOOST_TEST(contains(p.out, "run it with: bitnet run --model org/tiny-gguf"), p.out);
   bool listed = false;
   for (const SeenRequest& s : hub->requests())
@@ -38,8 +38,17 @@ BOOST_FIXTURE_TEST_CASE(pull_then_run_by_name, SourcesHub) {
   Run into =
       run_cli("pull org/tiny-gguf --file tiny-i2_s.gguf --into " + (dir / "models").string());
   BOOST_TEST(into.exit_code == 0, into.out);
-  BOOST_TEST(file_text(dir / "models/tiny-i2_s.gguf") == file_text(served));
+  BOOST_TEST(read_all(dir / "models/tiny-i2_s.gguf") == read_all(served));
   BOOST_TEST(hub->requests().size() == n);
+  // Again into the same folder (a hard link to the cached file is there already), and into the
+  // cache's own folder: the file stays as it is, with no temporary left beside it.
+  for (const fs::path& folder : {dir / "models", pulled.parent_path()}) {
+    Run again = run_cli("pull org/tiny-gguf --into " + folder.string());
+    BOOST_TEST(again.exit_code == 0, again.out);
+    BOOST_TEST(read_all(folder / "tiny-i2_s.gguf") == read_all(served));
+    for (const auto& entry : fs::directory_iterator(folder))
+      BOOST_TEST(!contains(entry.path().filename().string(), ".partial"), entry.path());
+  }
 }
 
 BOOST_FIXTURE_TEST_CASE(pull_refuses_what_it_cannot_trust, SourcesHub) {
@@ -59,13 +68,13 @@ BOOST_FIXTURE_TEST_CASE(pull_refuses_what_it_cannot_trust, SourcesHub) {
   Run resumed = run_cli("pull org/m --file model.gguf");
   BOOST_TEST(resumed.exit_code == 0, resumed.out);
   BOOST_TEST(hub->requests().at(0).range == "bytes=4096-");
-  BOOST_TEST(file_text(dest) == file_text(served));
+  BOOST_TEST(read_all(dest) == read_all(served));
 
   // Wrong bytes under the right headers: the ETag's SHA-256 refuses them; nothing is kept.
   hub->push_fault(path, Fault{.kind = Fault::wrong_bytes});
   Run wrong = run_cli("pull org/m --file model.gguf --force", "BITNET_DOWNLOAD_RETRIES=0");
   BOOST_TEST(wrong.exit_code == 1, wrong.out);
-  BOOST_TEST(file_text(dest) == file_text(served));  // the earlier good copy stays
+  BOOST_TEST(read_all(dest) == read_all(served));  // the earlier good copy stays
   BOOST_TEST(!fs::exists(dest.string() + ".partial"));
 
   // Not a GGUF at all, with honest headers: the source's check refuses it.

@@ -1,65 +1,26 @@
-// A test hub serving a real tokenizer.json, a folder for downloads, and an environment with
-// short timeouts and backoff and no proxy or offline settings inherited from the machine.
+// A test hub serving a real tokenizer.json and a folder for downloads (hub_workspace.hpp).
 #pragma once
 
 #include <bitnet/runtime/net/download.hpp>
 
 #include <boost/test/unit_test.hpp>
 
-#include <cstdlib>
 #include <filesystem>
-#include <fstream>
-#include <iterator>
-#include <memory>
 #include <string>
 
-#include "scoped_env.hpp"
-#include "test_hub.hpp"
+#include "hub_workspace.hpp"
 
 namespace bitnet_test {
 
 inline const char* const kTokenizerPath = "/meta-llama/Llama-2-7b-hf/resolve/main/tokenizer.json";
 inline const char* const kToken = "hf_SecretTestToken0123456789abcdef";
 
-inline std::string read_all(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), {});
-}
-
-inline void write_all(const std::filesystem::path& path, const std::string& data) {
-  std::filesystem::create_directories(path.parent_path());
-  std::ofstream(path, std::ios::binary | std::ios::trunc) << data;
-}
-
-struct HubFixture {
-  std::filesystem::path dir;
-  TestCerts certs;
+struct HubFixture : HubWorkspace {
   std::string content;  // the file the hub serves at kTokenizerPath
-  std::unique_ptr<TestHub> hub;
-  ScopedEnv env;
 
-  HubFixture() {
-    const auto vocab = std::filesystem::path(BITNET_VOCAB_CACHE) / "llama2" / "tokenizer.json";
-    BOOST_REQUIRE_MESSAGE(std::filesystem::exists(vocab),
-                          vocab.string() + " is missing: run ctest -R fetch_vocabularies");
-    char tmpl[] = "/tmp/bitnet-http-XXXXXX";
-    BOOST_REQUIRE(::mkdtemp(tmpl));
-    dir = tmpl;
-    content = read_all(vocab);
+  HubFixture() : HubWorkspace("http", {"10", "2"}) {
+    content = read_all(vocabulary_file("llama2/tokenizer.json"));
     write_all(dir / "hub/meta-llama/Llama-2-7b-hf/tokenizer.json", content);
-    certs = make_test_certs(dir / "certs");
-    hub = std::make_unique<TestHub>(dir / "hub", certs);
-    for (const char* name : {"HTTPS_PROXY", "https_proxy", "NO_PROXY", "no_proxy", "BITNET_OFFLINE",
-                             "HF_HUB_OFFLINE", "BITNET_CA_BUNDLE", "SSL_CERT_FILE", "SSL_CERT_DIR"})
-      env.unset(name);
-    env.set("BITNET_DOWNLOAD_TIMEOUT", "10");
-    env.set("BITNET_DOWNLOAD_RETRIES", "2");
-    env.set("BITNET_DOWNLOAD_BACKOFF_MS", "1");
-  }
-  ~HubFixture() {
-    hub.reset();
-    std::error_code ignored;
-    std::filesystem::remove_all(dir, ignored);
   }
 
   bitnet::net::DownloadRequest request(const std::string& path = kTokenizerPath) const {

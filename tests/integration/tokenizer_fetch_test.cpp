@@ -32,7 +32,7 @@ BOOST_FIXTURE_TEST_CASE(fetch_then_run_offline_from_the_cache, SourcesHub) {
   Run fetched = run_cli("tokenizer fetch --model " + m);
   BOOST_REQUIRE_MESSAGE(fetched.exit_code == 0, fetched.out);
   BOOST_TEST(contains(fetched.out, (llama2_cache(*this) / "tokenizer.json").string()), fetched.out);
-  BOOST_TEST(file_text(llama2_cache(*this) / "tokenizer.json") == llama2);
+  BOOST_TEST(read_all(llama2_cache(*this) / "tokenizer.json") == llama2);
   BOOST_TEST(fs::exists(llama2_cache(*this) / "tokenizer.json.sha256"));
   BOOST_TEST(fs::exists(llama2_cache(*this) / "tokenizer_config.json"));
   const auto seen = hub->requests();
@@ -52,7 +52,7 @@ BOOST_FIXTURE_TEST_CASE(fetch_then_run_offline_from_the_cache, SourcesHub) {
   Run into = run_cli("tokenizer fetch --repo NousResearch/Llama-2-7b-hf --into " +
                      (dir / "into").string());
   BOOST_TEST(into.exit_code == 0, into.out);
-  BOOST_TEST(file_text(dir / "into" / "tokenizer.json") == llama2);
+  BOOST_TEST(read_all(dir / "into" / "tokenizer.json") == llama2);
   BOOST_TEST(fs::exists(dir / "into" / "tokenizer_config.json"));
   BOOST_TEST(fs::exists(cache / "repos/NousResearch--Llama-2-7b-hf/main/tokenizer.json"));
 }
@@ -69,7 +69,7 @@ BOOST_FIXTURE_TEST_CASE(auto_download_runs_and_the_token_never_shows, SourcesHub
   BOOST_TEST(contains(wrong.out, "403"), wrong.out);
   BOOST_TEST(!contains(wrong.out, "hf_wrong_secret"), wrong.out);
   // The token from a file (HF_TOKEN_PATH) opens the gated repository.
-  put_file(dir / "token", std::string(kHubToken) + "\n");
+  write_all(dir / "token", std::string(kHubToken) + "\n");
   Run file = run_cli("--log trace tokenizer fetch --repo private/tok",
                      "HF_TOKEN= HF_TOKEN_PATH='" + (dir / "token").string() + "'");
   BOOST_TEST(file.exit_code == 0, file.out);
@@ -88,7 +88,7 @@ BOOST_FIXTURE_TEST_CASE(failures_leave_nothing_in_the_cache, SourcesHub) {
   };
   fetch_fails("--repo org/absent", "(404)");
   // Without the hub's CA in the settings its certificate is not trusted.
-  put_file(dir / "no-ca.json", "{}");
+  write_all(dir / "no-ca.json", "{}");
   fetch_fails("--model " + m, "the TLS certificate of 127.0.0.1",
               "BITNET_CONFIG='" + (dir / "no-ca.json").string() + "'");
   fetch_fails("--repo private/tok", "401", "HF_TOKEN=");
@@ -122,7 +122,7 @@ BOOST_FIXTURE_TEST_CASE(failures_leave_nothing_in_the_cache, SourcesHub) {
   hub->clear_requests();
   Run ok = run_cli("tokenizer fetch --model " + m, "BITNET_DOWNLOAD_RETRIES=3");
   BOOST_REQUIRE_MESSAGE(ok.exit_code == 0, ok.out);
-  BOOST_TEST(file_text(llama2_cache(*this) / "tokenizer.json") == llama2);
+  BOOST_TEST(read_all(llama2_cache(*this) / "tokenizer.json") == llama2);
   bool other_host_seen = false;
   for (const SeenRequest& s : hub->requests())
     if (s.host.rfind("localhost", 0) == 0) {
@@ -147,7 +147,7 @@ BOOST_FIXTURE_TEST_CASE(a_cut_download_is_kept_and_resumed, SourcesHub) {
   hub->clear_requests();
   Run resumed = run_cli("tokenizer fetch --model " + m);
   BOOST_TEST(resumed.exit_code == 0, resumed.out);
-  BOOST_TEST(file_text(llama2_cache(*this) / "tokenizer.json") == llama2);
+  BOOST_TEST(read_all(llama2_cache(*this) / "tokenizer.json") == llama2);
   BOOST_TEST(!fs::exists(partial));
   BOOST_REQUIRE(!hub->requests().empty());
   BOOST_TEST(hub->requests()[0].range == "bytes=600000-");
@@ -158,7 +158,7 @@ BOOST_FIXTURE_TEST_CASE(mirrors_by_priority_with_their_own_credentials, SourcesH
   const std::string m = model("m.gguf");
   // Two mirrors on the hub's server: "low" would answer, "high" has it under a flat layout
   // keyed by the known tokenizer and is asked first.
-  put_file(dir / "hub/corp/llama2-32k/tokenizer.json", llama2);
+  write_all(dir / "hub/corp/llama2-32k/tokenizer.json", llama2);
   const std::string ca = certs.ca_pem.string(), base = hub->url();
   write_config(R"("mirrors": [
       {"name": "low", "priority": 1, "base_url": ")" +
@@ -236,6 +236,14 @@ BOOST_FIXTURE_TEST_CASE(an_https_tokenizer_is_downloaded_once_and_checked, Sourc
   BOOST_TEST(contains(refused.out, "has 32000 tokens but the model's embedding has 1000 rows"),
              refused.out);
   BOOST_TEST(run_cli("tokenize --tokenizer http://127.0.0.1:1/t.json --text x").exit_code == 1);
+  // Credentials in the URL or its query are refused and never echoed, at any log level.
+  const std::string with_secrets =
+      "https://user:pw_InUrl@127.0.0.1:" + std::to_string(hub->port()) + kLlama2Path +
+      "?sig=sig_InQuery";
+  Run secret = run_cli("--log trace tokenize --tokenizer '" + with_secrets + "' --text x");
+  BOOST_TEST(secret.exit_code == 1, secret.out);
+  BOOST_TEST(!contains(secret.out, "pw_InUrl"), secret.out);
+  BOOST_TEST(!contains(secret.out, "sig_InQuery"), secret.out);
 }
 
 BOOST_FIXTURE_TEST_CASE(through_a_connect_proxy_unless_no_proxy, SourcesHub) {

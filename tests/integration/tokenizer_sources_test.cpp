@@ -213,6 +213,8 @@ BOOST_AUTO_TEST_CASE(config_errors_name_the_file_and_the_fix) {
       {R"({"tokenizer_sources": {"dirs": "/opt"}})", "\"dirs\" must be a list of strings"},
       {R"({"tokenizer_sources": {"mirrors": [{"priority": 1}]}})",
        "each entry of \"mirrors\" needs a \"name\""},
+      {R"({"tokenizer_sources": {"mirrors": [{"name": "corp"}, {"name": "corp"}]}})",
+       "two mirrors are named 'corp'"},
   };
   for (const auto& [text, expected] : cases) {
     auto c = ts::parse_sources_config(text, file);

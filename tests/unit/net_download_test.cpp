@@ -2,6 +2,7 @@
 // and silent servers, the .partial lock, files already there, secrets kept out of logs and
 // errors, and the C entry plugins call. Transfers against a real HTTPS server are in
 // tests/integration/http_download_test.cpp.
+#include "loopback_socket.hpp"
 #include "scoped_env.hpp"
 
 #include <bitnet/http.h>
@@ -48,17 +49,7 @@ struct TempDir {
 // kernel and then hear nothing, as from a server that hangs.
 class SilentListener {
  public:
-  SilentListener() {
-    fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    BOOST_REQUIRE(::bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
-    BOOST_REQUIRE(::listen(fd_, 8) == 0);
-    socklen_t len = sizeof a;
-    ::getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len);
-    port_ = ntohs(a.sin_port);
-  }
+  SilentListener() : fd_(bitnet_test::listen_on_loopback(SOCK_NONBLOCK, 8, port_)) {}
   ~SilentListener() { ::close(fd_); }
   uint16_t port() const { return port_; }
   bool was_contacted() const {
@@ -68,8 +59,8 @@ class SilentListener {
   }
 
  private:
-  int fd_ = -1;
   uint16_t port_ = 0;
+  int fd_ = -1;
 };
 
 // A port nothing listens on: bound, then closed.

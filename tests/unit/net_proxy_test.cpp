@@ -1,4 +1,5 @@
 // HTTPS_PROXY parsing and NO_PROXY matching.
+#include "loopback_socket.hpp"
 #include "net/proxy.hpp"
 #include "scoped_env.hpp"
 
@@ -27,15 +28,7 @@ Url url(const char* text) {
 class OneShotProxy {
  public:
   explicit OneShotProxy(std::string reply) : reply_(std::move(reply)) {
-    fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    BOOST_REQUIRE(::bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
-    BOOST_REQUIRE(::listen(fd_, 1) == 0);
-    socklen_t len = sizeof a;
-    ::getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len);
-    port_ = ntohs(a.sin_port);
+    fd_ = bitnet_test::listen_on_loopback(0, 1, port_);
     thread_ = std::thread([this] { serve(); });
   }
   ~OneShotProxy() {

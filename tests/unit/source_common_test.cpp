@@ -48,6 +48,22 @@ BOOST_AUTO_TEST_CASE(names_stay_inside_the_cache) {
              fs::path("/c/tokenizers/llama3-128k/tokenizer.json"));
   q.file = "m.gguf";  // a file of the repository never goes under a tokenizer's key
   BOOST_TEST(bs::cache_path(q, "m.gguf") == fs::path("/c/repos/org--name/main/m.gguf"));
+  q.file.clear();
+  q.cache_key = "../..";  // a key is one folder name, never a way out of tokenizers/
+  BOOST_TEST(bs::cache_path(q, "tokenizer.json") ==
+             fs::path("/c/repos/org--name/main/tokenizer.json"));
+}
+
+BOOST_AUTO_TEST_CASE(a_repository_from_model_metadata_is_checked_before_any_url) {
+  bitnet::sdk::Query q;
+  q.cache_dir = "/nonexistent-bitnet-cache";
+  q.cache_key = "llama2-32k";  // a known tokenizer's path would not look at the repository
+  q.repo_id = "org/../../elsewhere";
+  std::string note;
+  BOOST_CHECK_THROW(
+      bs::fetch_into_cache(
+          bs::Remote{}, q, [](const std::string& f) { return "https://h/" + f; }, "", note),
+      bitnet::sdk::Error);
 }
 
 BOOST_AUTO_TEST_CASE(patterns_and_urls) {
@@ -58,6 +74,8 @@ BOOST_AUTO_TEST_CASE(patterns_and_urls) {
   BOOST_TEST(bs::glob_match("exact.json", "exact.json"));
   BOOST_TEST(!bs::glob_match("exact.json", "exact.jsonx"));
   BOOST_TEST(bs::shown_url("https://h/p/t.json?sig=SECRET#f") == "https://h/p/t.json");
+  BOOST_TEST(bs::shown_url("https://user:SECRET@h:8443/p/t.json") == "https://h:8443/p/t.json");
+  BOOST_TEST(bs::shown_url("https://h/p/a@b.json") == "https://h/p/a@b.json");
   BOOST_TEST(bs::escape_path("a b/c%d") == "a%20b/c%25d");
   BOOST_TEST(bs::escape_path("refs/pr/1", true) == "refs%2Fpr%2F1");
 }

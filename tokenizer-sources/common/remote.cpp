@@ -31,8 +31,8 @@ std::vector<std::string> split(const std::string& s, char sep) {
 }
 
 bool safe_segment(const std::string& s) {
-  return !s.empty() && s != "." && s != ".." && s.find('\\') == std::string::npos &&
-         s.find('\0') == std::string::npos;
+  return !s.empty() && s != "." && s != ".." &&
+         s.find_first_of(std::string_view("/\\\0", 3)) == std::string::npos;
 }
 
 std::string joined(const std::vector<std::string>& v, const char* sep = ", ") {
@@ -139,7 +139,11 @@ bool glob_match(std::string_view pattern, std::string_view name) {
 }
 
 std::string shown_url(const std::string& url) {
-  return url.substr(0, url.find_first_of("?#"));
+  std::string out = url.substr(0, url.find_first_of("?#"));
+  const size_t host = out.find("://") == std::string::npos ? 0 : out.find("://") + 3;
+  const size_t at = out.substr(0, out.find('/', host)).rfind('@');
+  if (at != std::string::npos && at >= host) out.erase(host, at + 1 - host);
+  return out;
 }
 
 bool download_file(const Remote& remote, const std::string& url, const fs::path& dest,
@@ -203,6 +207,12 @@ std::optional<SourceResult> fetch_into_cache(
         "--repo, or --tokenizer)";
     return std::nullopt;
   }
+  // The repository may come from a model's metadata: no '..' or empty part goes into a URL
+  // (an old name without an org, such as gpt2, still may).
+  for (const std::string& part : split(q.repo_id, '/'))
+    if (!q.repo_id.empty() && !safe_segment(part))
+      throw Error(BITNET_STATUS_INVALID_ARGUMENT,
+                  "'" + q.repo_id + "' is not a repository name of the form org/name");
   std::string wanted = q.file.empty() ? "tokenizer.json" : q.file;
   if (wanted.find('*') != std::string::npos) {
     // Online, the repository's listing decides; offline, what an earlier pull left.

@@ -41,7 +41,7 @@ std::filesystem::path cache_path(const bitnet::sdk::Query& q, const std::string&
 // True when `name` matches `pattern`, where '*' stands for any run of characters.
 bool glob_match(std::string_view pattern, std::string_view name);
 
-// The URL without its query string, for messages.
+// The URL without its query string or user:password, for logs and errors.
 std::string shown_url(const std::string& url);
 
 // Downloads `url` to `dest`, checked by check_file(name, n_vocab). False with `note` on a 404;

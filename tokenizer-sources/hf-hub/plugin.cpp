@@ -52,17 +52,19 @@ std::optional<fs::path> hf_snapshot(const std::string& repo, const std::string& 
     folder.replace(i, 1, "--");
   const fs::path root = hf_hub_cache() / folder;
   std::error_code ec;
-  if (!fs::is_directory(root, ec)) return std::nullopt;
-  if (revision.find("..") == std::string::npos &&
-      fs::is_directory(root / "snapshots" / revision, ec))
-    return root / "snapshots" / revision;
+  // A revision or a ref's commit names one folder under refs/ or snapshots/, never a way out.
+  auto inside = [](const std::string& name) {
+    return !name.empty() && name.front() != '/' && name.find("..") == std::string::npos;
+  };
+  if (!inside(revision) || !fs::is_directory(root, ec)) return std::nullopt;
+  if (fs::is_directory(root / "snapshots" / revision, ec)) return root / "snapshots" / revision;
   std::optional<std::string> commit;
   try {
     commit = bs::read_secret_file(root / "refs" / revision, kWhat);
   } catch (const Error&) {
     return std::nullopt;
   }
-  if (commit->empty() || commit->find('/') != std::string::npos) return std::nullopt;
+  if (!inside(*commit) || commit->find('/') != std::string::npos) return std::nullopt;
   const fs::path snap = root / "snapshots" / *commit;
   return fs::is_directory(snap, ec) ? std::optional(snap) : std::nullopt;
 }
@@ -80,9 +82,9 @@ class HubSource final : public bitnet::sdk::Source {
       endpoint_.pop_back();
     if (endpoint_.rfind("https://", 0) != 0)
       throw Error(BITNET_STATUS_INVALID_ARGUMENT,
-                  kWhat + ": the endpoint " + endpoint_ +
+                  kWhat + ": the endpoint " + bs::shown_url(endpoint_) +
                       " is not an https:// URL (HF_ENDPOINT or \"endpoint\" in the hub settings)");
-    remote_.label = "the hub (" + endpoint_ + ")";
+    remote_.label = "the hub (" + bs::shown_url(endpoint_) + ")";
     remote_.ca_bundle = bs::string_setting(s, "ca_bundle", kWhat);
     remote_.force = bs::bool_setting(s, "force", false, kWhat);
   }
@@ -94,14 +96,15 @@ class HubSource final : public bitnet::sdk::Source {
     std::string hf_note;
     if (hf_cache_ && !remote_.force && !query.repo_id.empty())
       if (auto found = from_hf_cache(query, hf_note)) return found;
-    if (query.allow_network) add_token(remote_);
+    bs::Remote remote = remote_;
+    if (query.allow_network) add_token(remote);
     const std::string rev = bs::escape_path(query.revision, true);
     const std::string repo = bs::escape_path(query.repo_id);
     auto url_for = [&](const std::string& file) {
       return endpoint_ + "/" + repo + "/resolve/" + rev + "/" + bs::escape_path(file);
     };
     const std::string api = endpoint_ + "/api/models/" + repo + "/revision/" + rev;
-    std::optional<SourceResult> found = bs::fetch_into_cache(remote_, query, url_for, api, note);
+    std::optional<SourceResult> found = bs::fetch_into_cache(remote, query, url_for, api, note);
     if (!found && !hf_note.empty()) note = hf_note + "; " + note;
     return found;
   }

@@ -128,8 +128,9 @@ struct Factory {
     while (!s.base_url.empty() && s.base_url.back() == '/')
       s.base_url.pop_back();
     if (s.base_url.rfind("https://", 0) != 0)
-      throw Error(BITNET_STATUS_INVALID_ARGUMENT,
-                  what + ": \"base_url\" must be an https:// URL, got '" + s.base_url + "'");
+      throw Error(
+          BITNET_STATUS_INVALID_ARGUMENT,
+          what + ": \"base_url\" must be an https:// URL, got '" + bs::shown_url(s.base_url) + "'");
     s.url_template = bs::string_setting(o, "template", what);
     if (s.url_template.empty() || s.url_template == "hf")
       s.url_template = MirrorSource::kHfTemplate;

@@ -52,14 +52,6 @@ std::optional<std::string> check_sha256(const fs::path& file) {
 
 }  // namespace
 
-fs::path repo_dir(const fs::path& cache_dir, const std::string& repo, const std::string& revision) {
-  std::string folder = repo, rev = revision.empty() ? "main" : revision;
-  for (std::string* s : {&folder, &rev})
-    for (size_t i = 0; (i = s->find('/', i)) != std::string::npos;)
-      s->replace(i, 1, "--");
-  return cache_dir / "repos" / folder / rev;
-}
-
 std::vector<Entry> list(const fs::path& cache_dir) {
   std::vector<Entry> out;
   for (const fs::path& d : subdirs(cache_dir / "tokenizers"))

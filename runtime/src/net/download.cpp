@@ -26,12 +26,6 @@ std::string shown(const Url& url) {
   return redact_url(url.text());
 }
 
-std::string lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return s;
-}
-
 struct Retry {
   std::string why;
   std::optional<std::chrono::milliseconds> after;  // the server's Retry-After

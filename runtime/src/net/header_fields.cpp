@@ -1,5 +1,7 @@
 #include "header_fields.hpp"
 
+#include "url.hpp"
+
 #include <algorithm>
 #include <cctype>
 #include <charconv>
@@ -18,10 +20,7 @@ std::string etag_sha256(const std::optional<std::string>& etag) {
   if (v.starts_with("W/")) v.remove_prefix(2);
   if (v.size() >= 2 && v.front() == '"' && v.back() == '"') v = v.substr(1, v.size() - 2);
   if (!is_sha256(v)) return "";
-  std::string out(v);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
+  return lower(v);
 }
 
 std::optional<int64_t> parse_count(std::string_view s) {

@@ -19,13 +19,6 @@ std::string_view trim(std::string_view s) {
   return s;
 }
 
-std::string lower(std::string_view s) {
-  std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
-}
-
 const char* env(const char* upper, const char* lowercase) {
   const char* v = std::getenv(upper);
   if (!v || !*v) v = std::getenv(lowercase);
@@ -123,13 +116,9 @@ Result<Proxy> parse_proxy(std::string_view text) {
   }
   if (p.host.empty()) return bad("no host");
   if (!port_text.empty()) {
-    unsigned port = 0;
-    const auto [end, ec] =
-        std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
-    if (ec != std::errc() || end != port_text.data() + port_text.size() || port == 0 ||
-        port > 65535)
-      return bad("bad port");
-    p.port = static_cast<uint16_t>(port);
+    const auto port = parse_port(port_text);
+    if (!port) return bad("bad port");
+    p.port = *port;
   }
   return p;
 }

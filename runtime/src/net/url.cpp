@@ -9,13 +9,6 @@
 namespace bitnet::net {
 namespace {
 
-std::string lower(std::string_view s) {
-  std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
-}
-
 Error bad_url(std::string_view url, std::string_view why) {
   return make_error(BITNET_STATUS_INVALID_ARGUMENT, "bad download URL " + redact_url(url) + ": " +
                                                         std::string(why) +
@@ -23,6 +16,21 @@ Error bad_url(std::string_view url, std::string_view why) {
 }
 
 }  // namespace
+
+std::string lower(std::string_view s) {
+  std::string out(s);
+  std::transform(out.begin(), out.end(), out.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return out;
+}
+
+std::optional<uint16_t> parse_port(std::string_view text) {
+  unsigned port = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), port);
+  if (ec != std::errc() || end != text.data() + text.size() || port == 0 || port > 65535)
+    return std::nullopt;
+  return static_cast<uint16_t>(port);
+}
 
 std::string redact_url(std::string_view url) {
   url = url.substr(0, std::min(url.find('?'), url.find('#')));
@@ -76,13 +84,9 @@ Result<Url> parse_https_url(std::string_view url) {
   out.host = lower(out.host);
   if (out.host.empty()) return bad_url(url, "no host");
   if (!port_text.empty()) {
-    unsigned port = 0;
-    const auto [end, ec] =
-        std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
-    if (ec != std::errc() || end != port_text.data() + port_text.size() || port == 0 ||
-        port > 65535)
-      return bad_url(url, "bad port");
-    out.port = static_cast<uint16_t>(port);
+    const auto port = parse_port(port_text);
+    if (!port) return bad_url(url, "bad port");
+    out.port = *port;
   }
   if (path_start == rest.size() || rest[path_start] != '/') out.target.push_back('/');
   out.target.append(rest.substr(path_start));

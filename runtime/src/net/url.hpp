@@ -4,6 +4,7 @@
 #include <bitnet/runtime/error.hpp>
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -26,5 +27,11 @@ Result<Url> parse_https_url(std::string_view url);
 Result<Url> resolve_location(const Url& base, std::string_view location);
 
 bool same_origin(const Url& a, const Url& b);
+
+// ASCII lower case: host names, header names and hex digits compare without case.
+std::string lower(std::string_view s);
+
+// A decimal TCP port, 1 to 65535, and nothing else.
+std::optional<uint16_t> parse_port(std::string_view text);
 
 }  // namespace bitnet::net

@@ -18,9 +18,10 @@ std::string env(const char* name) {
   return v ? std::string(v) : std::string();
 }
 
+// The same words as the HTTPS client's offline check, so both agree on BITNET_OFFLINE=off.
 bool env_flag(const char* name) {
   const std::string v = env(name);
-  return !v.empty() && v != "0" && v != "false";
+  return !v.empty() && v != "0" && v != "false" && v != "FALSE" && v != "no" && v != "off";
 }
 
 fs::path home() {
@@ -110,6 +111,10 @@ Result<SourcesConfig> parse_sources_config(std::string_view text, const fs::path
         if (!name || !name->is_string() || name->as_string().empty())
           return bad(file, "each entry of \"mirrors\" needs a \"name\"");
         MirrorConfig mc{std::string(name->as_string()), 0, json::serialize(m)};
+        if (std::ranges::any_of(c.mirrors,
+                                [&](const MirrorConfig& o) { return o.name == mc.name; }))
+          return bad(file, "two mirrors are named '" + mc.name +
+                               "'; give each its own name (steps are called mirror:NAME)");
         if (const json::value* p = mo->if_contains("priority")) {
           if (!p->is_int64())
             return bad(file, "mirror '" + mc.name + "': priority must be an integer");

@@ -1,3 +1,4 @@
+#include <bitnet/runtime/net/download.hpp>
 #include <bitnet/runtime/tokenizer_source/fetch.hpp>
 #include <bitnet/runtime/tokenizer_source/known.hpp>
 
@@ -81,7 +82,7 @@ Result<std::filesystem::path> explicit_tokenizer_file(const plugins::PluginHost&
   if (found) return found->path;
   return make_error(BITNET_STATUS_NOT_FOUND,
                     attempts.empty() || attempts.front().detail.empty()
-                        ? "--tokenizer " + given + ": no source could fetch it"
+                        ? "--tokenizer " + net::redact_url(given) + ": no source could fetch it"
                         : attempts.front().detail);
 }
 

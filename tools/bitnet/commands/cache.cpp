@@ -87,7 +87,8 @@ int clean(const fs::path& dir, const Args& args) {
   std::optional<std::chrono::hours> older;
   if (vm.count("older-than")) {
     const int64_t days = vm["older-than"].as<int64_t>();
-    if (days < 0) throw UsageError("--older-than must be 0 or more days");
+    // Beyond a century the file clock's nanoseconds overflow and every entry would look old.
+    if (days < 0 || days > 36500) throw UsageError("--older-than must be between 0 and 36500 days");
     older = std::chrono::hours(24 * days);
   }
   Result<cache::Removed> r = cache::clean(dir, older);

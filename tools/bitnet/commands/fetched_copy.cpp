@@ -12,6 +12,8 @@ Result<fs::path> place_into(const fs::path& file, const fs::path& dir) {
   if (ec)
     return make_error(BITNET_STATUS_IO, "cannot create " + dir.string() + ": " + ec.message());
   const fs::path dest = dir / file.filename();
+  // --into the folder the file is in: a rename onto the same file would leave the link behind.
+  if (fs::equivalent(file, dest, ec)) return dest;
   const fs::path temp = dest.string() + ".partial-" + std::to_string(::getpid());
   fs::remove(temp, ec);
   fs::create_hard_link(file, temp, ec);

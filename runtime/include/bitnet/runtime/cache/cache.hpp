@@ -47,8 +47,4 @@ struct Removed {
 Result<Removed> clean(const std::filesystem::path& cache_dir,
                       std::optional<std::chrono::hours> older_than);
 
-// A repository's folder: <cache_dir>/repos/<org>--<name>/<revision>.
-std::filesystem::path repo_dir(const std::filesystem::path& cache_dir, const std::string& repo,
-                               const std::string& revision);
-
 }  // namespace bitnet::cache
