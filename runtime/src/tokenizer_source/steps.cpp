@@ -183,9 +183,10 @@ void run_steps(const plugins::PluginHost& host, const SourcesConfig& config,
       // cache, earlier downloads); its note then says why it did not download.
       a = ask(*rec, step, q, f);
       if (a.outcome == Outcome::miss && needs_network(step) && !q.allow_network)
-        a.detail += rules.offline ? "; offline (BITNET_OFFLINE or HF_HUB_OFFLINE is set)"
-                                  : "; downloading needs --auto-download (or `bitnet tokenizer "
-                                    "fetch`)";
+        a.detail += rules.offline        ? "; offline (BITNET_OFFLINE or HF_HUB_OFFLINE is set)"
+                    : query.file.empty() ? "; downloading needs --auto-download (or `bitnet "
+                                           "tokenizer fetch`)"
+                                         : "; downloading needs `bitnet pull` (or --auto-download)";
     }
     log::debug("tokenizer", step.name, ": ", outcome_name(a.outcome), ": ", a.detail);
     if (!settled) {
