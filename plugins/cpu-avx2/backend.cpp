@@ -7,18 +7,13 @@ namespace bitnet::cpu_avx2 {
 namespace {
 
 // cpu-generic's host backend with this plugin's matmuls.
-class Avx2Backend final : public cpu_generic::HostBackend {
+class Avx2Backend final : public cpu_generic::MatmulBackend {
  public:
-  Avx2Backend() : HostBackend(BITNET_CPU_AVX512 ? "host CPU (AVX-512 VNNI)" : "host CPU (AVX2)") {}
+  Avx2Backend()
+      : MatmulBackend(BITNET_CPU_AVX512 ? "host CPU (AVX-512 VNNI)" : "host CPU (AVX2)") {}
 
  protected:
-  void compute_node(const bitnet_tensor& node) override {
-    if (node.op != BITNET_OP_MUL_MAT) return HostBackend::compute_node(node);
-    sdk::check_tensor(node);
-    sdk::check_tensor(*node.src[0]);
-    sdk::check_tensor(*node.src[1]);
-    mul_mat(node);
-  }
+  void mul_mat(const bitnet_tensor& node) override { cpu_avx2::mul_mat(node); }
 };
 
 }  // namespace

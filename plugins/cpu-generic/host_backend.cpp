@@ -49,4 +49,12 @@ void HostBackend::compute_node(const bitnet_tensor& node) {
   compute_op(node);
 }
 
+void MatmulBackend::compute_node(const bitnet_tensor& node) {
+  if (node.op != BITNET_OP_MUL_MAT) return HostBackend::compute_node(node);
+  sdk::check_tensor(node);
+  sdk::check_tensor(*node.src[0]);
+  sdk::check_tensor(*node.src[1]);
+  mul_mat(node);
+}
+
 }  // namespace bitnet::cpu_generic

@@ -26,4 +26,18 @@ class HostBackend : public sdk::Backend {
   const char* device_name_;
 };
 
+// A host backend with a kernel of its own for MUL_MAT alone (cpu-avx2, cpu-neon): the node and
+// both sources are checked against their buffers before mul_mat reads them, as cpu-generic's
+// ops check theirs; every other op is cpu-generic's.
+class MatmulBackend : public HostBackend {
+ public:
+  using HostBackend::HostBackend;
+
+ protected:
+  virtual void mul_mat(const bitnet_tensor& node) = 0;
+
+ private:
+  void compute_node(const bitnet_tensor& node) final;
+};
+
 }  // namespace bitnet::cpu_generic
