@@ -8,20 +8,14 @@ namespace bitnet::cpu_avx2 {
 namespace {
 
 // cpu-generic's host backend with this plugin's matmuls and attention.
-class Avx2Backend final : public cpu_generic::HostBackend {
+class Avx2Backend final : public cpu_generic::KernelBackend {
  public:
-  Avx2Backend() : HostBackend(BITNET_CPU_AVX512 ? "host CPU (AVX-512 VNNI)" : "host CPU (AVX2)") {}
+  Avx2Backend()
+      : KernelBackend(BITNET_CPU_AVX512 ? "host CPU (AVX-512 VNNI)" : "host CPU (AVX2)") {}
 
  protected:
-  void compute_node(const bitnet_tensor& node) override {
-    if (node.op != BITNET_OP_MUL_MAT && node.op != BITNET_OP_ATTENTION)
-      return HostBackend::compute_node(node);
-    sdk::check_tensor(node);
-    for (const bitnet_tensor* s : node.src)
-      if (s) sdk::check_tensor(*s);
-    if (node.op == BITNET_OP_MUL_MAT) return mul_mat(node);
-    attention(node);
-  }
+  void mul_mat(const bitnet_tensor& node) override { cpu_avx2::mul_mat(node); }
+  void attention(const bitnet_tensor& node) override { cpu_avx2::attention(node); }
 };
 
 }  // namespace

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "ops.hpp"
+#include "ops_impl.hpp"
 
 namespace bitnet::cpu_generic {
 namespace {
@@ -47,6 +48,20 @@ void HostBackend::compute(const bitnet_tensor* const* nodes, size_t n) {
 
 void HostBackend::compute_node(const bitnet_tensor& node) {
   compute_op(node);
+}
+
+void KernelBackend::attention(const bitnet_tensor& node) {
+  cpu_generic::attention(node);
+}
+
+void KernelBackend::compute_node(const bitnet_tensor& node) {
+  if (node.op != BITNET_OP_MUL_MAT && node.op != BITNET_OP_ATTENTION)
+    return HostBackend::compute_node(node);
+  sdk::check_tensor(node);
+  for (const bitnet_tensor* s : node.src)
+    if (s) sdk::check_tensor(*s);
+  if (node.op == BITNET_OP_MUL_MAT) return mul_mat(node);
+  attention(node);
 }
 
 }  // namespace bitnet::cpu_generic

@@ -1,8 +1,8 @@
-// Activation rows prepared for integer dot products, once per matmul: int8 per 32-element
-// block with a float scale (for Q8_0, Q4_0, Q4_K, Q6_K weights, as llama.cpp's Q8_0/Q8_K do),
-// or int8 per row with one absmax scale (ternary weights, exactly as backend.h specifies).
-// The kernels see them through plain views, so the SDOT file instantiates no library code
-// that the plain path could end up sharing.
+// Activation rows prepared for integer dot products, once per matmul, by cpu-generic's
+// int8_quantize.hpp loops over NEON absmax and rounding: int8 per 32-element block with a float
+// scale (Q8_0, Q4_0, Q4_K, Q6_K weights) or int8 per row with one absmax scale (ternary
+// weights, exactly as backend.h specifies). The kernels see them through plain views, so the
+// SDOT file instantiates no library code that the plain path could end up sharing.
 #pragma once
 
 #include <bitnet/backend.h>

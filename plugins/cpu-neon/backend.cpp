@@ -9,20 +9,14 @@ namespace {
 
 // cpu-generic's host backend with this plugin's matmuls; the int8 kernels are chosen once, from
 // what the CPU reports, and the device name says which (the qemu tests check it).
-class NeonBackend final : public cpu_generic::HostBackend {
+class NeonBackend final : public cpu_generic::KernelBackend {
  public:
   explicit NeonBackend(bool sdot)
-      : HostBackend(sdot ? "host CPU (NEON, SDOT)" : "host CPU (NEON, no SDOT)"),
+      : KernelBackend(sdot ? "host CPU (NEON, SDOT)" : "host CPU (NEON, no SDOT)"),
         kernels_(sdot ? sdot_kernels() : plain_kernels()) {}
 
  protected:
-  void compute_node(const bitnet_tensor& node) override {
-    if (node.op != BITNET_OP_MUL_MAT) return HostBackend::compute_node(node);
-    sdk::check_tensor(node);
-    sdk::check_tensor(*node.src[0]);
-    sdk::check_tensor(*node.src[1]);
-    mul_mat(node, kernels_);
-  }
+  void mul_mat(const bitnet_tensor& node) override { cpu_neon::mul_mat(node, kernels_); }
 
  private:
   const QuantKernels& kernels_;

@@ -1,6 +1,7 @@
 #include "matmul.hpp"
 
 #include <bitnet/sdk/backend.hpp>
+#include <bitnet/sdk/half.hpp>
 #include <bitnet/sdk/plugin.hpp>
 #include <bitnet/sdk/types.hpp>
 
@@ -32,23 +33,17 @@ float32x4_t load_w4(const std::byte* w, int64_t i) {
   }
 }
 
+// One weight, for the elements past the last whole vector.
 template <int32_t T>
 float load_w1(const std::byte* w, int64_t i) {
-  if constexpr (T == BITNET_TYPE_F16) {
-    __fp16 h;
-    std::memcpy(&h, w + 2 * i, 2);
-    return static_cast<float>(h);
-  } else if constexpr (T == BITNET_TYPE_BF16) {
-    uint16_t h;
-    std::memcpy(&h, w + 2 * i, 2);
-    const uint32_t bits = static_cast<uint32_t>(h) << 16;
-    float f;
-    std::memcpy(&f, &bits, 4);
-    return f;
-  } else {
+  if constexpr (T == BITNET_TYPE_F32) {
     float f;
     std::memcpy(&f, w + 4 * i, 4);
     return f;
+  } else {
+    uint16_t h;
+    std::memcpy(&h, w + 2 * i, 2);
+    return T == BITNET_TYPE_F16 ? sdk::fp16_to_f32(h) : sdk::bf16_to_f32(h);
   }
 }
 

@@ -5,16 +5,18 @@
 #include <random>
 #include <stdexcept>
 
-#include "random_data.hpp"
+#include "op_case.hpp"
 
 namespace neon_test {
 namespace {
+
+using bitnet_test::bytes_of;
 
 constexpr size_t kArenaBytes = size_t{8} << 20;
 constexpr size_t kAlign = 64;
 
 Weight values(std::initializer_list<int64_t> ne, float centre, float spread, std::mt19937& rng) {
-  Weight w{tensor(BITNET_TYPE_F32, ne), {}};
+  Weight w{bitnet::contiguous_tensor(BITNET_TYPE_F32, ne), {}};
   std::uniform_real_distribution<float> d(centre - spread, centre + spread);
   const int64_t n = w.shape.ne[0] * w.shape.ne[1];
   w.data.resize(static_cast<size_t>(n) * 4);
@@ -26,7 +28,8 @@ Weight values(std::initializer_list<int64_t> ne, float centre, float spread, std
 }
 
 Weight matrix(int32_t type, int64_t k, int64_t rows, std::mt19937& rng) {
-  return {tensor(type, {k, rows}), random_weights(type, k * rows, rng, 0.05f)};
+  return {bitnet::contiguous_tensor(type, {k, rows}),
+          bitnet_test::random_weights(type, k * rows, rng, 0.05f)};
 }
 
 }  // namespace
@@ -95,7 +98,7 @@ const bitnet_tensor* Runner::weight(const std::string& name) const {
 const bitnet_tensor* Runner::node(int32_t op, std::initializer_list<int64_t> ne,
                                   std::initializer_list<const bitnet_tensor*> src,
                                   std::initializer_list<float> params) {
-  bitnet_tensor t = tensor(BITNET_TYPE_F32, ne);
+  bitnet_tensor t = bitnet::contiguous_tensor(BITNET_TYPE_F32, ne);
   used_ = (used_ + kAlign - 1) / kAlign * kAlign;
   if (used_ + bytes_of(t) > arena_bytes_) throw std::runtime_error("the graph outgrew its arena");
   t.buffer = arena_;
@@ -133,7 +136,7 @@ const bitnet_tensor* Runner::view(const bitnet_tensor* x, std::initializer_list<
 }
 
 const bitnet_tensor* Runner::reshape(const bitnet_tensor* x, std::initializer_list<int64_t> ne) {
-  const bitnet_tensor c = tensor(x->type, ne);
+  const bitnet_tensor c = bitnet::contiguous_tensor(x->type, ne);
   return view(x, ne, {c.nb[0], c.nb[1], c.nb[2], c.nb[3]}, 0);
 }
 
@@ -149,7 +152,7 @@ const bitnet_tensor* Runner::input(std::span<const int32_t> values) {
 const bitnet_tensor* Runner::cache(bool v, int64_t l, int64_t from, int64_t rows) {
   const size_t row = static_cast<size_t>(h_.head_dim * h_.n_head_kv) * 2;
   const size_t block = row * static_cast<size_t>(h_.n_ctx);
-  bitnet_tensor t = tensor(BITNET_TYPE_F16, {h_.head_dim, h_.n_head_kv, rows});
+  bitnet_tensor t = bitnet::contiguous_tensor(BITNET_TYPE_F16, {h_.head_dim, h_.n_head_kv, rows});
   t.buffer = kv_;
   t.offset = (2 * static_cast<size_t>(l) + v) * block + static_cast<size_t>(from) * row;
   tensors_.push_back(t);

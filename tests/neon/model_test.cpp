@@ -1,7 +1,7 @@
 // Whole-model greedy parity on arm64: generated models of the four architectures, for each
 // projection type, run on cpu-generic and cpu-neon; teacher-forced on cpu-generic's choice,
-// cpu-neon must pick the same next token wherever that choice is not a near tie. Bounds as in
-// backend_conformance's model test.
+// cpu-neon must pick the same next token wherever that choice is not a near tie. Bounds shared
+// with backend_conformance's model test (tests/support/op_case.hpp).
 #include <bitnet/sdk/types.hpp>
 
 #include <boost/test/unit_test.hpp>
@@ -10,28 +10,12 @@
 #include <cmath>
 
 #include "model_graph.hpp"
+#include "op_case.hpp"
 #include "plugin_loader.hpp"
 
 using namespace neon_test;
 
 namespace {
-
-// Ternary matmuls and every op besides matmuls are specified to the bit, so those models agree
-// up to the F16 output head's summation order; block-quantised activations cost a few percent.
-double model_bound(int32_t type) {
-  switch (type) {
-    case BITNET_TYPE_I2_S:
-    case BITNET_TYPE_TQ2_0:
-      return 1e-6;
-    case BITNET_TYPE_Q8_0:
-    case BITNET_TYPE_Q4_0:
-    case BITNET_TYPE_Q4_K:
-    case BITNET_TYPE_Q6_K:
-      return 5e-2;
-    default:
-      return 1e-4;
-  }
-}
 
 int32_t pick(const std::vector<float>& v) {
   return static_cast<int32_t>(std::max_element(v.begin(), v.end()) - v.begin());
@@ -67,7 +51,7 @@ BOOST_AUTO_TEST_CASE(generated_models_pick_cpu_generic_greedy_tokens) {
           const int32_t next = pick(rl);
           // Where the two best are further apart than twice the allowed error, the candidate
           // must pick the same token.
-          if (sorted[0] - sorted[1] > 2 * model_bound(type) * scale) {
+          if (sorted[0] - sorted[1] > 2 * bitnet_test::model_bound(type) * scale) {
             BOOST_TEST(pick(cl) == next, "step " << step);
             ++compared;
           }
@@ -77,8 +61,8 @@ BOOST_AUTO_TEST_CASE(generated_models_pick_cpu_generic_greedy_tokens) {
         BOOST_TEST_MESSAGE(arch.name << " " << bitnet::sdk::type_name(type)
                                      << ": max relative logit difference " << worst << ", "
                                      << compared << " of 10 steps decided");
-        BOOST_TEST(worst <= model_bound(type));
-        BOOST_TEST(compared >= (model_bound(type) > 1e-3 ? 2 : 8));
+        BOOST_TEST(worst <= bitnet_test::model_bound(type));
+        BOOST_TEST(compared >= (bitnet_test::model_bound(type) > 1e-3 ? 2 : 8));
       }
     }
 }

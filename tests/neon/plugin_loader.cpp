@@ -29,9 +29,12 @@ size_t thread_count() {
   return n;
 }
 
-// Chunks of at least `grain`, the first on the caller's thread.
+// Chunks of at least `grain`, the first on the caller's thread; an empty range and a grain of 0
+// taken as the runtime's pool takes them (nothing to run; a grain of 1).
 void parallel_for(void*, size_t begin, size_t end, size_t grain, bitnet_range_fn fn, void* user) {
-  const size_t chunks = std::min(thread_count(), std::max<size_t>(1, (end - begin) / grain));
+  if (begin >= end) return;
+  const size_t chunks =
+      std::min(thread_count(), std::max<size_t>(1, (end - begin) / std::max<size_t>(grain, 1)));
   const size_t step = (end - begin + chunks - 1) / chunks;
   std::vector<std::thread> workers;
   for (size_t b = begin + step; b < end; b += step)

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <bitnet/runtime/backend/backend.hpp>
+#include <bitnet/runtime/backend/probe.hpp>
 
 #include <vector>
 
@@ -23,15 +24,5 @@ struct BackendCapabilities {
 };
 
 Result<BackendCapabilities> query_capabilities(const plugins::PluginRecord& plugin);
-
-// A small well-formed node of `op` whose src0 (for CPY: the destination) is of `type`, with
-// the leaves it points to. Not copyable: the node points into its own leaves.
-struct Probe {
-  Probe(int32_t op, int32_t type);
-  Probe(const Probe&) = delete;
-  Probe& operator=(const Probe&) = delete;
-  bitnet_tensor leaves[BITNET_MAX_SRC];
-  bitnet_tensor node;
-};
 
 }  // namespace bitnet
