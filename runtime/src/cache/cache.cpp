@@ -58,7 +58,9 @@ std::vector<Entry> list(const fs::path& cache_dir) {
     out.push_back(scan(d, "tokenizer", d.filename().string()));
   for (const fs::path& r : subdirs(cache_dir / "repos")) {
     std::string repo = r.filename().string();
-    if (const size_t sep = repo.find("--"); sep != std::string::npos) repo.replace(sep, 2, "/");
+    if (const size_t sep = repo.find("--"); sep != std::string::npos)
+      repo =
+          repo.substr(0, sep) + "/" + repo.substr(sep + 2);  // replace() trips GCC 12's -Wrestrict
     for (const fs::path& rev : subdirs(r))
       out.push_back(scan(rev, "repo", repo + "@" + rev.filename().string()));
   }
