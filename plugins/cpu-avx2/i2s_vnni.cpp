@@ -58,12 +58,8 @@ void tile(const std::byte* w, size_t stride, int64_t k, float scale, const RowAc
   const int64_t pairs = k / 256;
   for (int64_t p = 0; p < pairs; ++p) {
     __m512i bytes[W];
-    for (int i = 0; i < W; ++i) {
-      // The same place of the next tile's rows (contiguous with these when the rows are): the
-      // hardware prefetcher alone left decode waiting on memory at under half its bandwidth.
-      _mm_prefetch(reinterpret_cast<const char*>(w + (W + i) * stride + 64 * p), _MM_HINT_T0);
+    for (int i = 0; i < W; ++i)
       bytes[i] = _mm512_loadu_si512(w + i * stride + 64 * p);
-    }
     for (int g = 0; g < 4; ++g) {
       __m512i xs[R];
       for (int r = 0; r < R; ++r)

@@ -353,11 +353,8 @@ void run_rows_ternary_vnni(const Job& j, int64_t m_begin, int64_t m_end) {
   const int64_t n_count = j.x->ne[1], k = j.w->ne[0];
   const size_t stride = j.w->nb[1];
   float out[kTileRows * kTileRows];
-  // Decode (one activation row) streams one weight row at a time: four interleaved row streams
-  // decoded at 0.7x the speed (41 against 57 tok/s, a 12-layer 2B4T-shaped model, 1 thread).
-  const int64_t tile_w = n_count == 1 ? 1 : kTileRows;
-  for (int64_t m = m_begin; m < m_end; m += tile_w) {
-    const int w_rows = static_cast<int>(std::min<int64_t>(tile_w, m_end - m));
+  for (int64_t m = m_begin; m < m_end; m += kTileRows) {
+    const int w_rows = static_cast<int>(std::min<int64_t>(kTileRows, m_end - m));
     const std::byte* wr = j.w_rows + m * static_cast<int64_t>(stride);
     for (int64_t n = 0; n < n_count; n += kTileRows) {
       const int r = static_cast<int>(std::min<int64_t>(kTileRows, n_count - n));
@@ -377,7 +374,9 @@ void run_rows_ternary_vnni(const Job& j, int64_t m_begin, int64_t m_end) {
 
 void run_rows(const Job& j, int64_t m_begin, int64_t m_end) {
 #if BITNET_CPU_AVX512
-  if (j.w->type == BITNET_TYPE_I2_S || j.w->type == BITNET_TYPE_TQ2_0)
+  // Prefill only: for one activation row (decode) the AVX2 kernels read the weights faster
+  // (I2_S 53-56 against 43-47 tok/s, a 12-layer 2B4T-shaped model, 1 thread; TQ2_0 even).
+  if ((j.w->type == BITNET_TYPE_I2_S || j.w->type == BITNET_TYPE_TQ2_0) && j.x->ne[1] > 1)
     return run_rows_ternary_vnni(j, m_begin, m_end);
 #endif
   const int64_t n_count = j.x->ne[1];
@@ -437,8 +436,8 @@ void mul_mat(const bitnet_tensor& dst) {
         case BITNET_TYPE_TQ2_0:
           quantize_rows(*j.x, i2, i3, j.rows);
 #if BITNET_CPU_AVX512
-          if (w.type == BITNET_TYPE_I2_S) pair_blocks(j.rows);
-          if (w.type == BITNET_TYPE_TQ2_0) pair_tq2_0_halves(j.rows);
+          if (j.x->ne[1] > 1 && w.type == BITNET_TYPE_I2_S) pair_blocks(j.rows);
+          if (j.x->ne[1] > 1 && w.type == BITNET_TYPE_TQ2_0) pair_tq2_0_halves(j.rows);
 #endif
           break;
       }
