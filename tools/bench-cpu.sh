@@ -7,18 +7,10 @@
 #
 # usage: tools/bench-cpu.sh [MODEL_DIR] [REPEATS]   (models are generated once, ~4 GB)
 set -euo pipefail
-here="$(cd "$(dirname "$0")/.." && pwd)"
-bin="${BITNET_BIN:-$here/build/bin}"
-dir="${1:-$here/build/bench-models}"
+dir="${1:-}"
 repeats="${2:-3}"
-mkdir -p "$dir"
-
-gen() {  # name, then bitnet-random-model arguments
-  local out="$dir/$1.gguf"
-  shift
-  [ -f "$out" ] || "$bin/bitnet-random-model" "$@" --out "$out" >/dev/null
-}
-shape_2b4t=(--embd 2560 --layers 30 --heads 20 --kv-heads 5 --ff 6912 --vocab 128256 --ctx 4096)
+# shellcheck source=tools/bench-models.sh
+. "$(dirname "$0")/bench-models.sh"
 shape_1b=(--embd 2048 --layers 16 --heads 32 --kv-heads 8 --ff 8192 --ctx 4096)
 gen 2b4t-i2_s --arch bitnet-b1.58 --weights I2_S --embedding F16 "${shape_2b4t[@]}"
 gen 2b4t-tq2_0 --arch llama --weights TQ2_0 --embedding F16 "${shape_2b4t[@]}"

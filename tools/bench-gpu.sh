@@ -7,23 +7,15 @@
 #
 # usage: tools/bench-gpu.sh [MODEL_DIR] [REPEATS]   (models are generated once, ~5 GB)
 set -euo pipefail
-here="$(cd "$(dirname "$0")/.." && pwd)"
-bin="${BITNET_BIN:-$here/build/bin}"
-dir="${1:-$here/build/bench-models}"
+dir="${1:-}"
 repeats="${2:-3}"
-mkdir -p "$dir"
-
-gen() {  # name, then bitnet-random-model arguments
-  local out="$dir/$1.gguf"
-  shift
-  [ -f "$out" ] || "$bin/bitnet-random-model" "$@" --out "$out" >/dev/null
-}
-shape_2b4t=(--embd 2560 --layers 30 --heads 20 --kv-heads 5 --ff 6912 --vocab 128256 --ctx 4096)
+# shellcheck source=tools/bench-models.sh
+. "$(dirname "$0")/bench-models.sh"
 shape_1b=(--embd 2048 --layers 16 --heads 32 --kv-heads 8 --ff 8192 --vocab 128256 --ctx 4096)
 gen 2b4t-i2_s --arch bitnet-b1.58 --weights I2_S --embedding F16 "${shape_2b4t[@]}" &
-gen 1b-q4_0 --arch llama --weights Q4_0 --embedding Q4_0 "${shape_1b[@]}" &
-gen 1b-q8_0 --arch llama --weights Q8_0 --embedding Q8_0 "${shape_1b[@]}" &
-gen 1b-f16 --arch llama --weights F16 --embedding F16 "${shape_1b[@]}" &
+gen 1b-128k-q4_0 --arch llama --weights Q4_0 --embedding Q4_0 "${shape_1b[@]}" &
+gen 1b-128k-q8_0 --arch llama --weights Q8_0 --embedding Q8_0 "${shape_1b[@]}" &
+gen 1b-128k-f16 --arch llama --weights F16 --embedding F16 "${shape_1b[@]}" &
 wait
 
 bw_line=$("$bin/bitnet-gpu-bandwidth")
@@ -32,7 +24,7 @@ read_gbps=$(sed -E 's/.*read-only kernel ([0-9.]+) GB\/s.*/\1/' <<<"$bw_line")
 echo
 echo "| model | GB read/token | bitnet pp512 tok/s | bitnet tg128 tok/s | tg128 GB/s | of ${read_gbps} GB/s | llama.cpp pp512 | llama.cpp tg128 |"
 echo "|---|---|---|---|---|---|---|---|"
-for m in 2b4t-i2_s 1b-q4_0 1b-q8_0 1b-f16; do
+for m in 2b4t-i2_s 1b-128k-q4_0 1b-128k-q8_0 1b-128k-f16; do
   j=$("$bin/bitnet" bench --model "$dir/$m.gguf" --backend cuda -p 512 -n 128 --repeats "$repeats" --json 2>/dev/null)
   row=$(python3 -c 'import json,sys; d=json.loads(sys.argv[1]); bw=float(sys.argv[2]); print("%.3f | %.0f | %.0f | %.0f | %.0f%%" % (d["weight_bytes_per_token"]/1e9, d["prefill_tokens_per_s"]["median"], d["decode_tokens_per_s"]["median"], d["decode_read_gb_per_s"], 100*d["decode_read_gb_per_s"]/bw))' "$j" "$read_gbps")
   ref="- | -"
