@@ -1,10 +1,7 @@
 #include "attention.hpp"
 
-#include <bitnet/sdk/half.hpp>
-
 #include <algorithm>
 #include <cmath>
-#include <cstring>
 #include <string>
 #include <vector>
 
@@ -20,23 +17,13 @@ namespace bitnet::cpu_avx2 {
 namespace {
 
 using cpu_generic::f32_row;
+using cpu_generic::kv_element;
 using cpu_generic::row_ptr;
 
 // Elements i..i+3 of a K or V row (F32 or F16) as floats.
 __m128 load4(const std::byte* row, int32_t type, int64_t i) {
   if (type == BITNET_TYPE_F32) return _mm_loadu_ps(reinterpret_cast<const float*>(row) + i);
   return _mm_cvtph_ps(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(row + 2 * i)));
-}
-
-float load1(const std::byte* row, int32_t type, int64_t i) {
-  if (type == BITNET_TYPE_F32) {
-    float v;
-    std::memcpy(&v, row + 4 * i, sizeof v);
-    return v;
-  }
-  uint16_t h;
-  std::memcpy(&h, row + 2 * i, sizeof h);
-  return sdk::fp16_to_f32(h);
 }
 
 // q . k for keys j..j+3, one lane per key, each lane adding its products in dimension order as
@@ -57,9 +44,10 @@ __m256d scores4(const double* q, const bitnet_tensor& k, int64_t kvh, int64_t j,
   }
   for (; i < hd; ++i)
     s = _mm256_add_pd(
-        s, _mm256_mul_pd(_mm256_set1_pd(q[i]),
-                         _mm256_setr_pd(load1(rows[0], k.type, i), load1(rows[1], k.type, i),
-                                        load1(rows[2], k.type, i), load1(rows[3], k.type, i))));
+        s, _mm256_mul_pd(
+               _mm256_set1_pd(q[i]),
+               _mm256_setr_pd(kv_element(rows[0], k.type, i), kv_element(rows[1], k.type, i),
+                              kv_element(rows[2], k.type, i), kv_element(rows[3], k.type, i))));
   return s;
 }
 
@@ -86,7 +74,7 @@ void attention(const bitnet_tensor& dst) {
       const std::byte* kr = row_ptr(k, kvh, j);
       double s = 0;
       for (int64_t i = 0; i < hd; ++i)
-        s += qd[static_cast<size_t>(i)] * load1(kr, k.type, i);
+        s += qd[static_cast<size_t>(i)] * kv_element(kr, k.type, i);
       p[static_cast<size_t>(j)] = s;
     }
     double mx = -INFINITY;
@@ -105,7 +93,7 @@ void attention(const bitnet_tensor& dst) {
                          _mm256_add_pd(_mm256_loadu_pd(acc.data() + i),
                                        _mm256_mul_pd(pj, _mm256_cvtps_pd(load4(vr, v.type, i)))));
       for (; i < hd; ++i)
-        acc[static_cast<size_t>(i)] += p[static_cast<size_t>(j)] * load1(vr, v.type, i);
+        acc[static_cast<size_t>(i)] += p[static_cast<size_t>(j)] * kv_element(vr, v.type, i);
     }
     float* out = f32_row(dst, head, t);
     for (int64_t i = 0; i < hd; ++i)

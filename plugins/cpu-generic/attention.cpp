@@ -1,10 +1,8 @@
 // ROPE and ATTENTION: positions, rotations and causal softmax attention, in double.
-#include <bitnet/sdk/half.hpp>
 #include <bitnet/sdk/types.hpp>
 
 #include <algorithm>
 #include <cmath>
-#include <cstring>
 #include <vector>
 
 #include "ops_impl.hpp"
@@ -19,18 +17,6 @@ const int32_t* positions(const bitnet_tensor& t) {
 
 bool is_positions(const bitnet_tensor* t, int64_t tokens) {
   return t && t->type == BITNET_TYPE_I32 && t->ne[0] == tokens && rows(*t) == 1;
-}
-
-// Element i of a row of F32 or F16 (the KV cache may be either).
-float load(const std::byte* row, int32_t type, int64_t i) {
-  if (type == BITNET_TYPE_F32) {
-    float v;
-    std::memcpy(&v, row + 4 * i, sizeof v);
-    return v;
-  }
-  uint16_t h;
-  std::memcpy(&h, row + 2 * i, sizeof h);
-  return sdk::fp16_to_f32(h);
 }
 
 }  // namespace
@@ -113,7 +99,7 @@ void attention(const bitnet_tensor& dst) {
       const std::byte* kr = row_ptr(k, kvh, j);
       double s = 0;
       for (int64_t i = 0; i < hd; ++i)
-        s += static_cast<double>(qr[i]) * load(kr, k.type, i);
+        s += static_cast<double>(qr[i]) * kv_element(kr, k.type, i);
       p[j] = s * scale;
       mx = std::max(mx, p[j]);
     }
@@ -124,7 +110,7 @@ void attention(const bitnet_tensor& dst) {
     for (int64_t j = 0; j < n; ++j) {
       const std::byte* vr = row_ptr(v, kvh, j);
       for (int64_t i = 0; i < hd; ++i)
-        acc[i] += p[j] * load(vr, v.type, i);
+        acc[i] += p[j] * kv_element(vr, v.type, i);
     }
     float* out = f32_row(dst, head, t);
     for (int64_t i = 0; i < hd; ++i)

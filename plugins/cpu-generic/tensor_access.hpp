@@ -4,9 +4,11 @@
 
 #include <bitnet/backend.h>
 #include <bitnet/sdk/backend.hpp>
+#include <bitnet/sdk/half.hpp>
 #include <bitnet/sdk/plugin.hpp>
 
 #include <cstdint>
+#include <cstring>
 #include <string>
 
 namespace bitnet::cpu_generic {
@@ -41,6 +43,18 @@ void for_rows(const bitnet_tensor& t, F&& f) {
       f(i1, i2, i3);
     }
   });
+}
+
+// Element i of a row of F32 or F16 (a KV cache may be either).
+inline float kv_element(const std::byte* row, int32_t type, int64_t i) {
+  if (type == BITNET_TYPE_F32) {
+    float v;
+    std::memcpy(&v, row + 4 * i, sizeof v);
+    return v;
+  }
+  uint16_t h;
+  std::memcpy(&h, row + 2 * i, sizeof h);
+  return sdk::fp16_to_f32(h);
 }
 
 inline std::string shape(const bitnet_tensor& t) {
