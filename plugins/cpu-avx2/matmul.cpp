@@ -10,6 +10,7 @@
 #include <immintrin.h>
 
 #include "../cpu-generic/tensor_access.hpp"
+#include "../cpu-generic/weights.hpp"
 #include "activations.hpp"
 #if BITNET_CPU_AVX512
 #include "i2s_vnni.hpp"
@@ -410,21 +411,14 @@ void run_rows(const Job& j, int64_t m_begin, int64_t m_end) {
 void mul_mat(const bitnet_tensor& dst) {
   Job j{&dst, dst.src[0], dst.src[1], 0, 0, nullptr, {}, {}, 0};
   const bitnet_tensor& w = *j.w;
-  if (w.type == BITNET_TYPE_I2_S) {
-    const size_t row = *sdk::row_bytes(w.type, w.ne[0]);
-    std::memcpy(&j.i2s_scale, sdk::host_data(w) + static_cast<size_t>(cpu_generic::rows(w)) * row,
-                4);
-  }
+  if (w.type == BITNET_TYPE_I2_S) j.i2s_scale = cpu_generic::i2s_scale(w);
   const size_t m_count = static_cast<size_t>(w.ne[1]);
-  // Enough chunks to balance the threads, few enough that each covers many rows.
-  const size_t grain =
-      std::max<size_t>(1, m_count / (8 * static_cast<size_t>(sdk::plugin_host().max_threads())));
+  const size_t grain = cpu_generic::balanced_grain(m_count);
   for (int64_t i3 = 0; i3 < j.x->ne[3]; ++i3)
     for (int64_t i2 = 0; i2 < j.x->ne[2]; ++i2) {
       j.i2 = i2;
       j.i3 = i3;
-      j.w_rows =
-          cpu_generic::row_ptr(w, 0, i2 / (j.x->ne[2] / w.ne[2]), i3 / (j.x->ne[3] / w.ne[3]));
+      j.w_rows = cpu_generic::weight_batch(w, *j.x, i2, i3);
       switch (w.type) {
         case BITNET_TYPE_Q8_0:
         case BITNET_TYPE_Q4_0:

@@ -7,6 +7,7 @@
 #include <bitnet/sdk/half.hpp>
 #include <bitnet/sdk/plugin.hpp>
 
+#include <algorithm>
 #include <cstdint>
 #include <cstring>
 #include <string>
@@ -43,6 +44,19 @@ void for_rows(const bitnet_tensor& t, F&& f) {
       f(i1, i2, i3);
     }
   });
+}
+
+// Row 0 of the weight matrix that batch (i2, i3) of MUL_MAT's activations `x` multiplies
+// (dims 2 and 3 of x are multiples of w's).
+inline const std::byte* weight_batch(const bitnet_tensor& w, const bitnet_tensor& x, int64_t i2,
+                                     int64_t i3) {
+  return row_ptr(w, 0, i2 / (x.ne[2] / w.ne[2]), i3 / (x.ne[3] / w.ne[3]));
+}
+
+// A parallel_for grain over `rows`: enough chunks to balance the threads, few enough that each
+// covers many rows.
+inline size_t balanced_grain(size_t rows) {
+  return std::max<size_t>(1, rows / (8 * static_cast<size_t>(sdk::plugin_host().max_threads())));
 }
 
 // Element i of a row of F32 or F16 (a KV cache may be either).

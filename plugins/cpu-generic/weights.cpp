@@ -27,14 +27,6 @@ const std::byte* weight_row(const bitnet_tensor& w, int64_t r) {
   return row_ptr(w, i1, i2, i3);
 }
 
-// I2_S: the f32 scale sits in the tail after the tensor's last row.
-float i2s_scale(const bitnet_tensor& w) {
-  const size_t row = *sdk::row_bytes(w.type, w.ne[0]);
-  float s;
-  std::memcpy(&s, sdk::host_data(w) + static_cast<size_t>(rows(w)) * row, sizeof s);
-  return s;
-}
-
 // 128 elements in 32 bytes: byte j holds elements j, j+32, j+64, j+96 at shifts 6, 4, 2, 0;
 // codes 0, 1, 2 mean -1, 0, +1.
 void i2s_codes(const std::byte* row, int64_t k, int8_t* out) {
@@ -113,6 +105,13 @@ void q6_k_row(const std::byte* row, int64_t k, float* out) {
 }
 
 }  // namespace
+
+float i2s_scale(const bitnet_tensor& w) {
+  const size_t row = *sdk::row_bytes(w.type, w.ne[0]);
+  float s;
+  std::memcpy(&s, sdk::host_data(w) + static_cast<size_t>(rows(w)) * row, sizeof s);
+  return s;
+}
 
 bool is_weight_type(int32_t type) {
   switch (type) {

@@ -14,6 +14,9 @@ namespace bitnet::cpu_generic {
 bool is_weight_type(int32_t type);
 bool is_ternary(int32_t type);
 
+// I2_S's one f32 scale, which sits in the tail after the tensor's last row.
+float i2s_scale(const bitnet_tensor& w);
+
 // Row `r` (flat over dims 1..3) of weight tensor `w`, decoded to `k = w.ne[0]` floats.
 void dequantize_row(const bitnet_tensor& w, int64_t r, float* out);
 
