@@ -58,6 +58,11 @@ void quantize_blocks(const bitnet_tensor& x, int64_t i2, int64_t i3, BlockActs& 
   cpu_generic::quantize_int8_blocks<Avx2>(x, i2, i3, out.q, out.d, out.s);
 }
 
+void offset_to_unsigned(BlockActs& acts) {
+  for (int8_t& q : acts.q)
+    q = static_cast<int8_t>(static_cast<uint8_t>(q) ^ 0x80);
+}
+
 void quantize_rows(const bitnet_tensor& x, int64_t i2, int64_t i3, RowActs& out) {
   out.k = x.ne[0];
   cpu_generic::quantize_int8_rows<Avx2>(x, i2, i3, out.q, out.amax, out.sums);

@@ -13,6 +13,7 @@
 #include "activations.hpp"
 #if BITNET_CPU_AVX512
 #include "i2s_vnni.hpp"
+#include "q8_q4_vnni.hpp"
 #include "tq2_vnni.hpp"
 #endif
 
@@ -67,6 +68,11 @@ void dot_rows(const Job& j, const std::byte* wr, int64_t n0, float* out) {
 }
 
 #if BITNET_CPU_AVX512
+// Prefill of Q8_0 and Q4_0 runs on the VNNI tiles of q8_q4_vnni.
+bool q8_q4_tiles(const bitnet_tensor& w, const bitnet_tensor& x) {
+  return (w.type == BITNET_TYPE_Q8_0 || w.type == BITNET_TYPE_Q4_0) && x.ne[1] > 1;
+}
+
 // The ternary types in tiles of kTileRows weight rows by kTileRows activation rows.
 void run_rows_ternary_vnni(const Job& j, int64_t m_begin, int64_t m_end) {
   const int64_t n_count = j.x->ne[1], k = j.w->ne[0];
@@ -97,6 +103,9 @@ void run_rows(const Job& j, int64_t m_begin, int64_t m_end) {
   // (I2_S 53-56 against 43-47 tok/s, a 12-layer 2B4T-shaped model, 1 thread; TQ2_0 even).
   if ((j.w->type == BITNET_TYPE_I2_S || j.w->type == BITNET_TYPE_TQ2_0) && j.x->ne[1] > 1)
     return run_rows_ternary_vnni(j, m_begin, m_end);
+  if (q8_q4_tiles(*j.w, *j.x))
+    return mul_mat_q8_q4_vnni(j.w->type, j.w_rows, j.w->nb[1], j.blocks, j.x->ne[1],
+                              f32_row(*j.dst, 0, j.i2, j.i3), j.dst->nb[1], m_begin, m_end);
 #endif
   const int64_t n_count = j.x->ne[1];
   float out[kMaxRows];
@@ -143,6 +152,9 @@ void mul_mat(const bitnet_tensor& dst) {
         case BITNET_TYPE_Q4_K:
         case BITNET_TYPE_Q6_K:
           quantize_blocks(*j.x, i2, i3, j.blocks);
+#if BITNET_CPU_AVX512
+          if (q8_q4_tiles(w, *j.x)) offset_to_unsigned(j.blocks);
+#endif
           break;
         case BITNET_TYPE_I2_S:
         case BITNET_TYPE_TQ2_0:

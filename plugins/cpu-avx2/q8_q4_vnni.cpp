@@ -1,0 +1,189 @@
+#include "q8_q4_vnni.hpp"
+
+#include <immintrin.h>
+
+#include <algorithm>
+#include <cstring>
+#include <vector>
+
+#pragma GCC target("avx2,fma,f16c,avx512f,avx512bw,avx512vl,avx512vnni")
+// GCC 12's 512-bit intrinsics start some results from an undefined register, which its
+// -Wmaybe-uninitialized reports at every use.
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+
+namespace bitnet::cpu_avx2 {
+namespace {
+
+constexpr int kLanes = 16;   // weight rows per tile, one per int32 lane
+constexpr int kActRows = 8;  // activation rows per pass over a tile: their sums stay in registers
+constexpr int kGroups = 8;   // 4-byte groups per 32-element block
+constexpr size_t kBlockBytes = kGroups * kLanes * 4;
+
+// kLanes weight rows as signed bytes, block by block: group g (elements 4g..4g+3) of block b of
+// row j at q[b * kBlockBytes + g * 64 + 4 * j]; the block's scale at d[b * kLanes + j] and
+// -128 * the sum of its weights at bias[b * kLanes + j].
+struct Tile {
+  std::vector<int8_t> storage;
+  std::vector<float> d;
+  std::vector<int32_t> bias;
+  int8_t* q = nullptr;
+
+  void resize(int64_t blocks) {
+    storage.resize(static_cast<size_t>(blocks) * kBlockBytes + 64);
+    d.resize(static_cast<size_t>(blocks) * kLanes);
+    bias.resize(static_cast<size_t>(blocks) * kLanes);
+    const auto at = reinterpret_cast<uintptr_t>(storage.data());
+    q = storage.data() + ((64 - at % 64) % 64);
+  }
+};
+
+__m128i load16(const std::byte* p) {
+  return _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+}
+
+// The four dwords at p[j] + off of sixteen rows j, as out[h] holding dword h of row j in lane j.
+void transpose16x4(const std::byte* const* p, int64_t off, __m512i* out) {
+  __m512i a[4];
+  for (int i = 0; i < 4; ++i) {
+    // Lane L (128 bits) of a[i] is row i + 4L.
+    a[i] = _mm512_castsi128_si512(load16(p[i] + off));
+    for (int l = 1; l < 4; ++l)
+      a[i] = _mm512_inserti32x4(a[i], load16(p[i + 4 * l] + off), l);
+  }
+  const __m512i t0 = _mm512_unpacklo_epi32(a[0], a[1]), t1 = _mm512_unpackhi_epi32(a[0], a[1]);
+  const __m512i t2 = _mm512_unpacklo_epi32(a[2], a[3]), t3 = _mm512_unpackhi_epi32(a[2], a[3]);
+  out[0] = _mm512_unpacklo_epi64(t0, t2);
+  out[1] = _mm512_unpackhi_epi64(t0, t2);
+  out[2] = _mm512_unpacklo_epi64(t1, t3);
+  out[3] = _mm512_unpackhi_epi64(t1, t3);
+}
+
+// Sixteen weight rows p[j] into the tile (rows past the matrix point at zero blocks, whose
+// scale 0 makes them zero).
+void repack(int32_t type, const std::byte* const* p, int64_t blocks, Tile& t) {
+  const __m512i zero = _mm512_setzero_si512();
+  const int64_t bytes = type == BITNET_TYPE_Q8_0 ? 34 : 18;
+  for (int64_t b = 0; b < blocks; ++b) {
+    const int64_t at = b * bytes;
+    alignas(32) uint16_t h[kLanes];
+    for (int j = 0; j < kLanes; ++j)
+      std::memcpy(h + j, p[j] + at, 2);
+    _mm512_storeu_ps(t.d.data() + b * kLanes,
+                     _mm512_cvtph_ps(_mm256_load_si256(reinterpret_cast<const __m256i*>(h))));
+    auto* q = reinterpret_cast<__m512i*>(t.q + b * kBlockBytes);
+    if (type == BITNET_TYPE_Q8_0) {
+      transpose16x4(p, at + 2, q);
+      transpose16x4(p, at + 18, q + 4);
+    } else {
+      __m512i v[4];
+      transpose16x4(p, at + 2, v);
+      const __m512i low = _mm512_set1_epi8(15), eight = _mm512_set1_epi8(8);
+      for (int g = 0; g < 4; ++g) {
+        q[g] = _mm512_sub_epi8(_mm512_and_si512(v[g], low), eight);
+        q[g + 4] = _mm512_sub_epi8(_mm512_and_si512(_mm512_srli_epi16(v[g], 4), low), eight);
+      }
+    }
+    // The activations come as x + 128: this takes the 128 * sum of the weights back off.
+    __m512i sum = zero;
+    for (int g = 0; g < kGroups; ++g)
+      sum = _mm512_dpbusd_epi32(sum, _mm512_set1_epi8(-128), q[g]);
+    _mm512_storeu_si512(t.bias.data() + b * kLanes, _mm512_sub_epi32(zero, sum));
+  }
+}
+
+// Prefetches part `part` of `parts` of the weight rows the next tile repacks, so that their reads
+// from memory overlap this tile's arithmetic: the gathers of the repack otherwise wait on 16
+// cache misses each.
+void prefetch_part(const std::byte* w, size_t stride, int rows, int64_t row_bytes, int64_t part,
+                   int64_t parts) {
+  const int64_t lines = (row_bytes + 63) / 64;
+  const int64_t begin = lines * part / parts, end = lines * (part + 1) / parts;
+  for (int j = 0; j < rows; ++j)
+    for (int64_t l = begin; l < end; ++l)
+      _mm_prefetch(reinterpret_cast<const char*>(w + j * stride + 64 * l), _MM_HINT_T1);
+}
+
+int32_t load_i32(const int8_t* p) {
+  int32_t v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
+}
+
+// R activation rows from n0 (offset_to_unsigned: x + 128) against a tile, into out[r][lane].
+template <int R>
+void tile(const Tile& t, int64_t blocks, const BlockActs& a, int64_t n0, float* const* out,
+          __mmask16 mask) {
+  __m512 acc[R];
+  for (int r = 0; r < R; ++r)
+    acc[r] = _mm512_setzero_ps();
+  for (int64_t b = 0; b < blocks; ++b) {
+    const auto* q = reinterpret_cast<const __m512i*>(t.q + b * kBlockBytes);
+    __m512i wq[kGroups];
+    for (int g = 0; g < kGroups; ++g)
+      wq[g] = _mm512_load_si512(q + g);
+    const __m512 dw = _mm512_loadu_ps(t.d.data() + b * kLanes);
+    const __m512i bias = _mm512_loadu_si512(t.bias.data() + b * kLanes);
+    // Group-major, so that consecutive vpdpbusd are independent and the scheduler finds R
+    // chains to overlap their latency.
+    __m512i sum[R];
+#pragma GCC unroll 8
+    for (int r = 0; r < R; ++r)
+      sum[r] = bias;
+#pragma GCC unroll 8
+    for (int g = 0; g < kGroups; ++g)
+#pragma GCC unroll 8
+      for (int r = 0; r < R; ++r)
+        sum[r] = _mm512_dpbusd_epi32(
+            sum[r], _mm512_set1_epi32(load_i32(a.row(n0 + r) + 32 * b + 4 * g)), wq[g]);
+#pragma GCC unroll 8
+    for (int r = 0; r < R; ++r)
+      acc[r] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(sum[r]),
+                               _mm512_mul_ps(dw, _mm512_set1_ps(a.scales(n0 + r)[b])), acc[r]);
+  }
+  for (int r = 0; r < R; ++r)
+    _mm512_mask_storeu_ps(out[r], mask, acc[r]);
+}
+
+using TileFn = void (*)(const Tile&, int64_t, const BlockActs&, int64_t, float* const*, __mmask16);
+
+constexpr TileFn tile_for(int r) {
+  constexpr TileFn fns[] = {tile<1>, tile<2>, tile<3>, tile<4>, tile<5>, tile<6>, tile<7>, tile<8>};
+  return fns[r - 1];
+}
+
+}  // namespace
+
+void mul_mat_q8_q4_vnni(int32_t type, const std::byte* w, size_t stride, const BlockActs& a,
+                        int64_t n_count, float* dst, size_t dst_stride, int64_t m_begin,
+                        int64_t m_end) {
+  const int64_t blocks = a.k / 32;
+  const int64_t row_bytes = blocks * (type == BITNET_TYPE_Q8_0 ? 34 : 18);
+  const int64_t steps = (n_count + kActRows - 1) / kActRows;
+  thread_local Tile t;
+  t.resize(blocks);
+  thread_local std::vector<std::byte> zeros;
+  zeros.assign(static_cast<size_t>(row_bytes), std::byte{0});
+  for (int64_t m = m_begin; m < m_end; m += kLanes) {
+    const int rows = static_cast<int>(std::min<int64_t>(kLanes, m_end - m));
+    const int next_rows = static_cast<int>(std::clamp<int64_t>(m_end - m - kLanes, 0, kLanes));
+    const std::byte* wm = w + m * static_cast<int64_t>(stride);
+    const std::byte* p[kLanes];
+    for (int j = 0; j < kLanes; ++j)
+      p[j] = j < rows ? wm + j * static_cast<int64_t>(stride) : zeros.data();
+    repack(type, p, blocks, t);
+    const auto mask = static_cast<__mmask16>((1u << rows) - 1);
+    for (int64_t n = 0; n < n_count; n += kActRows) {
+      prefetch_part(wm + kLanes * stride, stride, next_rows, row_bytes, n / kActRows, steps);
+      const int r = static_cast<int>(std::min<int64_t>(kActRows, n_count - n));
+      float* out[kActRows];
+      for (int i = 0; i < r; ++i)
+        out[i] = reinterpret_cast<float*>(reinterpret_cast<std::byte*>(dst) +
+                                          (n + i) * static_cast<int64_t>(dst_stride)) +
+                 m;
+      tile_for(r)(t, blocks, a, n, out, mask);
+    }
+  }
+}
+
+}  // namespace bitnet::cpu_avx2
