@@ -37,8 +37,11 @@ struct RowActs {
 void quantize_blocks(const bitnet_tensor& x, int64_t i2, int64_t i3, BlockActs& out);
 void quantize_rows(const bitnet_tensor& x, int64_t i2, int64_t i3, RowActs& out);
 
-// Adds 128 to every q of `acts` (modulo 256), so that they read as unsigned bytes: the Q8_0 and
-// Q4_0 prefill tiles (q8_q4_vnni) need the activations as vpdpbusd's unsigned operand.
-void offset_to_unsigned(BlockActs& acts);
+#if BITNET_CPU_AVX512
+// quantize_blocks with 128 added to every q (modulo 256), so that they read as unsigned bytes:
+// the Q8_0 and Q4_0 prefill tiles (q8_q4_vnni) take the activations as vpdpbusd's unsigned
+// operand. Rows are spread over the host's threads, as prefill has many.
+void quantize_blocks_unsigned(const bitnet_tensor& x, int64_t i2, int64_t i3, BlockActs& out);
+#endif
 
 }  // namespace bitnet::cpu_avx2

@@ -151,10 +151,13 @@ void mul_mat(const bitnet_tensor& dst) {
         case BITNET_TYPE_Q4_0:
         case BITNET_TYPE_Q4_K:
         case BITNET_TYPE_Q6_K:
-          quantize_blocks(*j.x, i2, i3, j.blocks);
 #if BITNET_CPU_AVX512
-          if (q8_q4_tiles(w, *j.x)) offset_to_unsigned(j.blocks);
+          if (q8_q4_tiles(w, *j.x)) {
+            quantize_blocks_unsigned(*j.x, i2, i3, j.blocks);
+            break;
+          }
 #endif
+          quantize_blocks(*j.x, i2, i3, j.blocks);
           break;
         case BITNET_TYPE_I2_S:
         case BITNET_TYPE_TQ2_0:

@@ -110,7 +110,7 @@ int32_t load_i32(const int8_t* p) {
   return v;
 }
 
-// R activation rows from n0 (offset_to_unsigned: x + 128) against a tile, into out[r][lane].
+// R activation rows from n0 (quantize_blocks_unsigned: x + 128) against a tile, into out[r][lane].
 template <int R>
 void tile(const Tile& t, int64_t blocks, const BlockActs& a, int64_t n0, float* const* out,
           __mmask16 mask) {

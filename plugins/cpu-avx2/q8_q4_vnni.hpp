@@ -19,7 +19,7 @@ namespace bitnet::cpu_avx2 {
 // Columns m_begin..m_end - 1 of the F32 rows dst, dst + dst_stride bytes, ...: for every
 // activation row n of `a` (n_count rows), dst row n column m = dot of weight row m of `w` (Q8_0
 // or Q4_0, rows `stride` bytes apart from row 0 at w, a.k elements each) with activation row n
-// (after offset_to_unsigned).
+// (from quantize_blocks_unsigned).
 void mul_mat_q8_q4_vnni(int32_t type, const std::byte* w, size_t stride, const BlockActs& a,
                         int64_t n_count, float* dst, size_t dst_stride, int64_t m_begin,
                         int64_t m_end);
