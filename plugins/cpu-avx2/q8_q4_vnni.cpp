@@ -93,8 +93,8 @@ void repack(int32_t type, const std::byte* const* p, int64_t blocks, Tile& t) {
 }
 
 // Prefetches part `part` of `parts` of the weight rows the next tile repacks, so that their reads
-// from memory overlap this tile's arithmetic: the gathers of the repack otherwise wait on 16
-// cache misses each.
+// from memory overlap this tile's arithmetic: the repack's loads from sixteen rows otherwise
+// wait on cache misses.
 void prefetch_part(const std::byte* w, size_t stride, int rows, int64_t row_bytes, int64_t part,
                    int64_t parts) {
   const int64_t lines = (row_bytes + 63) / 64;
