@@ -20,18 +20,20 @@ constexpr int kActRows = 8;  // activation rows per pass over a tile: their sums
 constexpr int kGroups = 8;   // 4-byte groups per 32-element block
 constexpr size_t kBlockBytes = kGroups * kLanes * 4;
 
-// kLanes weight rows as signed bytes, block by block: group g (elements 4g..4g+3) of block b of
-// row j at q[b * kBlockBytes + g * 64 + 4 * j]; the block's scale at d[b * kLanes + j] and
-// -128 * the sum of its weights at bias[b * kLanes + j].
+// kLanes weight rows as signed bytes, block by block (32 elements): group g (elements 4g..4g+3)
+// of block b of row j at q[b * kBlockBytes + g * 64 + 4 * j]; the block's scale at
+// d[b * kLanes + j], -128 * the sum of its weights at bias[b * kLanes + j] and, for Q4_K, the
+// value its code 0 stands for, negated, at mins[b * kLanes + j].
 struct Tile {
   std::vector<int8_t> storage;
-  std::vector<float> d;
+  std::vector<float> d, mins;
   std::vector<int32_t> bias;
   int8_t* q = nullptr;
 
   void resize(int64_t blocks) {
     storage.resize(static_cast<size_t>(blocks) * kBlockBytes + 64);
     d.resize(static_cast<size_t>(blocks) * kLanes);
+    mins.resize(static_cast<size_t>(blocks) * kLanes);
     bias.resize(static_cast<size_t>(blocks) * kLanes);
     const auto at = reinterpret_cast<uintptr_t>(storage.data());
     q = storage.data() + ((64 - at % 64) % 64);
@@ -59,36 +61,77 @@ void transpose16x4(const std::byte* const* p, int64_t off, __m512i* out) {
   out[3] = _mm512_unpackhi_epi64(t1, t3);
 }
 
-// Sixteen weight rows p[j] into the tile (rows past the matrix point at zero blocks, whose
-// scale 0 makes them zero).
-void repack(int32_t type, const std::byte* const* p, int64_t blocks, Tile& t) {
-  const __m512i zero = _mm512_setzero_si512();
+// Block `blk` of the tile: its eight groups, and the bias from their sums (the activations come
+// as x + 128: the bias takes 128 * the sum of the weights back off).
+void put_block(Tile& t, int64_t blk, const __m512i* q) {
+  auto* dst = reinterpret_cast<__m512i*>(t.q + blk * kBlockBytes);
+  __m512i sum = _mm512_setzero_si512();
+  for (int g = 0; g < kGroups; ++g) {
+    dst[g] = q[g];
+    sum = _mm512_dpbusd_epi32(sum, _mm512_set1_epi8(-128), q[g]);
+  }
+  _mm512_storeu_si512(t.bias.data() + blk * kLanes, _mm512_sub_epi32(_mm512_setzero_si512(), sum));
+}
+
+float fp16_at(const std::byte* p) {
+  uint16_t h;
+  std::memcpy(&h, p, 2);
+  return _cvtsh_ss(h);
+}
+
+// Sixteen Q8_0 or Q4_0 weight rows p[j] into the tile (rows past the matrix point at zero
+// blocks, whose scale 0 makes them zero).
+void repack_q8_q4(int32_t type, const std::byte* const* p, int64_t blocks, Tile& t) {
   const int64_t bytes = type == BITNET_TYPE_Q8_0 ? 34 : 18;
+  const __m512i low = _mm512_set1_epi8(15), eight = _mm512_set1_epi8(8);
   for (int64_t b = 0; b < blocks; ++b) {
     const int64_t at = b * bytes;
-    alignas(32) uint16_t h[kLanes];
     for (int j = 0; j < kLanes; ++j)
-      std::memcpy(h + j, p[j] + at, 2);
-    _mm512_storeu_ps(t.d.data() + b * kLanes,
-                     _mm512_cvtph_ps(_mm256_load_si256(reinterpret_cast<const __m256i*>(h))));
-    auto* q = reinterpret_cast<__m512i*>(t.q + b * kBlockBytes);
+      t.d[b * kLanes + j] = fp16_at(p[j] + at);
+    __m512i q[kGroups];
     if (type == BITNET_TYPE_Q8_0) {
       transpose16x4(p, at + 2, q);
       transpose16x4(p, at + 18, q + 4);
     } else {
       __m512i v[4];
       transpose16x4(p, at + 2, v);
-      const __m512i low = _mm512_set1_epi8(15), eight = _mm512_set1_epi8(8);
       for (int g = 0; g < 4; ++g) {
         q[g] = _mm512_sub_epi8(_mm512_and_si512(v[g], low), eight);
         q[g + 4] = _mm512_sub_epi8(_mm512_and_si512(_mm512_srli_epi16(v[g], 4), low), eight);
       }
     }
-    // The activations come as x + 128: this takes the 128 * sum of the weights back off.
-    __m512i sum = zero;
-    for (int g = 0; g < kGroups; ++g)
-      sum = _mm512_dpbusd_epi32(sum, _mm512_set1_epi8(-128), q[g]);
-    _mm512_storeu_si512(t.bias.data() + b * kLanes, _mm512_sub_epi32(zero, sum));
+    put_block(t, b, q);
+  }
+}
+
+// Sixteen Q4_K weight rows: each 256-element block (d, dmin, twelve bytes of 6-bit scales and
+// mins, then four 32-byte chunks whose low nibbles are one 32-element block and high nibbles
+// the next) becomes eight tile blocks of codes 0..15, with d * scale and -dmin * min per lane.
+void repack_q4_k(const std::byte* const* p, int64_t blocks, Tile& t) {
+  const __m512i low = _mm512_set1_epi8(15);
+  for (int64_t sb = 0; sb < blocks / 8; ++sb) {
+    const int64_t at = sb * 144;
+    for (int j = 0; j < kLanes; ++j) {
+      const float d = fp16_at(p[j] + at), dmin = fp16_at(p[j] + at + 2);
+      const auto* sc = reinterpret_cast<const uint8_t*>(p[j] + at + 4);
+      for (int i = 0; i < 8; ++i) {
+        const int scale = i < 4 ? sc[i] & 63 : (sc[i + 4] & 15) | ((sc[i - 4] >> 6) << 4);
+        const int min = i < 4 ? sc[i + 4] & 63 : (sc[i + 4] >> 4) | ((sc[i] >> 6) << 4);
+        t.d[(sb * 8 + i) * kLanes + j] = d * static_cast<float>(scale);
+        t.mins[(sb * 8 + i) * kLanes + j] = -dmin * static_cast<float>(min);
+      }
+    }
+    for (int c = 0; c < 4; ++c) {
+      __m512i v[kGroups], lo[kGroups], hi[kGroups];
+      transpose16x4(p, at + 16 + 32 * c, v);
+      transpose16x4(p, at + 32 + 32 * c, v + 4);
+      for (int g = 0; g < kGroups; ++g) {
+        lo[g] = _mm512_and_si512(v[g], low);
+        hi[g] = _mm512_and_si512(_mm512_srli_epi16(v[g], 4), low);
+      }
+      put_block(t, sb * 8 + 2 * c, lo);
+      put_block(t, sb * 8 + 2 * c + 1, hi);
+    }
   }
 }
 
@@ -110,8 +153,9 @@ int32_t load_i32(const int8_t* p) {
   return v;
 }
 
-// R activation rows from n0 (quantize_blocks_unsigned: x + 128) against a tile, into out[r][lane].
-template <int R>
+// R activation rows from n0 (quantize_blocks_unsigned: x + 128) against a tile, into out[r][lane];
+// Mins adds each block's code-0 value times the block's activation sum (Q4_K).
+template <int R, bool Mins>
 void tile(const Tile& t, int64_t blocks, const BlockActs& a, int64_t n0, float* const* out,
           __mmask16 mask) {
   __m512 acc[R];
@@ -140,6 +184,14 @@ void tile(const Tile& t, int64_t blocks, const BlockActs& a, int64_t n0, float* 
     for (int r = 0; r < R; ++r)
       acc[r] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(sum[r]),
                                _mm512_mul_ps(dw, _mm512_set1_ps(a.scales(n0 + r)[b])), acc[r]);
+    if constexpr (Mins) {
+      const __m512 mw = _mm512_loadu_ps(t.mins.data() + b * kLanes);
+#pragma GCC unroll 8
+      for (int r = 0; r < R; ++r)
+        acc[r] = _mm512_fmadd_ps(
+            mw, _mm512_set1_ps(a.scales(n0 + r)[b] * static_cast<float>(a.sums(n0 + r)[b])),
+            acc[r]);
+    }
   }
   for (int r = 0; r < R; ++r)
     _mm512_mask_storeu_ps(out[r], mask, acc[r]);
@@ -147,8 +199,10 @@ void tile(const Tile& t, int64_t blocks, const BlockActs& a, int64_t n0, float* 
 
 using TileFn = void (*)(const Tile&, int64_t, const BlockActs&, int64_t, float* const*, __mmask16);
 
+template <bool Mins>
 constexpr TileFn tile_for(int r) {
-  constexpr TileFn fns[] = {tile<1>, tile<2>, tile<3>, tile<4>, tile<5>, tile<6>, tile<7>, tile<8>};
+  constexpr TileFn fns[] = {tile<1, Mins>, tile<2, Mins>, tile<3, Mins>, tile<4, Mins>,
+                            tile<5, Mins>, tile<6, Mins>, tile<7, Mins>, tile<8, Mins>};
   return fns[r - 1];
 }
 
@@ -158,7 +212,9 @@ void mul_mat_q8_q4_vnni(int32_t type, const std::byte* w, size_t stride, const B
                         int64_t n_count, float* dst, size_t dst_stride, int64_t m_begin,
                         int64_t m_end) {
   const int64_t blocks = a.k / 32;
-  const int64_t row_bytes = blocks * (type == BITNET_TYPE_Q8_0 ? 34 : 18);
+  const int64_t row_bytes = type == BITNET_TYPE_Q4_K   ? blocks / 8 * 144
+                            : type == BITNET_TYPE_Q8_0 ? blocks * 34
+                                                       : blocks * 18;
   const int64_t steps = (n_count + kActRows - 1) / kActRows;
   thread_local Tile t;
   t.resize(blocks);
@@ -171,7 +227,10 @@ void mul_mat_q8_q4_vnni(int32_t type, const std::byte* w, size_t stride, const B
     const std::byte* p[kLanes];
     for (int j = 0; j < kLanes; ++j)
       p[j] = j < rows ? wm + j * static_cast<int64_t>(stride) : zeros.data();
-    repack(type, p, blocks, t);
+    if (type == BITNET_TYPE_Q4_K)
+      repack_q4_k(p, blocks, t);
+    else
+      repack_q8_q4(type, p, blocks, t);
     const auto mask = static_cast<__mmask16>((1u << rows) - 1);
     for (int64_t n = 0; n < n_count; n += kActRows) {
       prefetch_part(wm + kLanes * stride, stride, next_rows, row_bytes, n / kActRows, steps);
@@ -181,7 +240,8 @@ void mul_mat_q8_q4_vnni(int32_t type, const std::byte* w, size_t stride, const B
         out[i] = reinterpret_cast<float*>(reinterpret_cast<std::byte*>(dst) +
                                           (n + i) * static_cast<int64_t>(dst_stride)) +
                  m;
-      tile_for(r)(t, blocks, a, n, out, mask);
+      (type == BITNET_TYPE_Q4_K ? tile_for<true>(r) : tile_for<false>(r))(t, blocks, a, n, out,
+                                                                          mask);
     }
   }
 }
