@@ -12,8 +12,8 @@
 #include "../cpu-generic/weights.hpp"
 #include "activations.hpp"
 #if BITNET_CPU_AVX512
+#include "block_vnni.hpp"
 #include "i2s_vnni.hpp"
-#include "q8_q4_vnni.hpp"
 #include "tq2_vnni.hpp"
 #endif
 
@@ -68,11 +68,11 @@ void dot_rows(const Job& j, const std::byte* wr, int64_t n0, float* out) {
 }
 
 #if BITNET_CPU_AVX512
-// Prefill of Q8_0, Q4_0 and Q4_K runs on the VNNI tiles of q8_q4_vnni, from 5 activation rows:
+// Prefill of Q8_0, Q4_0 and Q4_K runs on the VNNI tiles of block_vnni, from 5 activation rows:
 // the tiles copy each weight once per matmul, which few rows do not repay (a 4-layer 1B-shaped
 // Q4_0 model, 2 threads: 2 rows 63 against 73 tok/s on the row kernels, 4 even, 6 167 against
 // 111).
-bool q8_q4_tiles(const bitnet_tensor& w, const bitnet_tensor& x) {
+bool block_vnni_tiles(const bitnet_tensor& w, const bitnet_tensor& x) {
   return (w.type == BITNET_TYPE_Q8_0 || w.type == BITNET_TYPE_Q4_0 || w.type == BITNET_TYPE_Q4_K) &&
          x.ne[1] > 4;
 }
@@ -107,8 +107,8 @@ void run_rows(const Job& j, int64_t m_begin, int64_t m_end) {
   // (I2_S 53-56 against 43-47 tok/s, a 12-layer 2B4T-shaped model, 1 thread; TQ2_0 even).
   if ((j.w->type == BITNET_TYPE_I2_S || j.w->type == BITNET_TYPE_TQ2_0) && j.x->ne[1] > 1)
     return run_rows_ternary_vnni(j, m_begin, m_end);
-  if (q8_q4_tiles(*j.w, *j.x))
-    return mul_mat_q8_q4_vnni(j.w->type, j.w_rows, j.w->nb[1], j.blocks, j.x->ne[1],
+  if (block_vnni_tiles(*j.w, *j.x))
+    return mul_mat_block_vnni(j.w->type, j.w_rows, j.w->nb[1], j.blocks, j.x->ne[1],
                               f32_row(*j.dst, 0, j.i2, j.i3), j.dst->nb[1], m_begin, m_end);
 #endif
   const int64_t n_count = j.x->ne[1];
@@ -156,7 +156,7 @@ void mul_mat(const bitnet_tensor& dst) {
         case BITNET_TYPE_Q4_K:
         case BITNET_TYPE_Q6_K:
 #if BITNET_CPU_AVX512
-          if (q8_q4_tiles(w, *j.x)) {
+          if (block_vnni_tiles(w, *j.x)) {
             quantize_blocks_unsigned(*j.x, i2, i3, j.blocks);
             break;
           }

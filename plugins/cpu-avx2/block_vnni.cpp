@@ -1,4 +1,4 @@
-#include "q8_q4_vnni.hpp"
+#include "block_vnni.hpp"
 
 #include <immintrin.h>
 
@@ -208,7 +208,7 @@ constexpr TileFn tile_for(int r) {
 
 }  // namespace
 
-void mul_mat_q8_q4_vnni(int32_t type, const std::byte* w, size_t stride, const BlockActs& a,
+void mul_mat_block_vnni(int32_t type, const std::byte* w, size_t stride, const BlockActs& a,
                         int64_t n_count, float* dst, size_t dst_stride, int64_t m_begin,
                         int64_t m_end) {
   const int64_t blocks = a.k / 32;
