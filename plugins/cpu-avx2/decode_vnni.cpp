@@ -1,0 +1,198 @@
+#include "decode_vnni.hpp"
+
+#include <bitnet/backend.h>
+
+#include <algorithm>
+#include <array>
+#include <cstring>
+
+#include <immintrin.h>
+
+#pragma GCC target("avx2,fma,f16c,avx512f,avx512bw,avx512vl,avx512vnni")
+// GCC 12's own 512-bit extract and insert intrinsics start from an undefined register, which
+// its -Wuninitialized reports at every use of the _mm512_reduce_* helpers.
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+
+namespace bitnet::cpu_avx2 {
+namespace {
+
+__m512i load64(const void* p) {
+  return _mm512_loadu_si512(p);
+}
+
+// The first `bytes` (0 to 64) bytes at p, zeros after them; nothing past them is read.
+__m512i load_head(const void* p, int64_t bytes) {
+  if (bytes <= 0) return _mm512_setzero_si512();
+  const __mmask64 m = bytes >= 64 ? ~__mmask64{0} : (__mmask64{1} << bytes) - 1;
+  return _mm512_maskz_loadu_epi8(m, p);
+}
+
+// acc plus, per 32-bit lane, four products of unsigned bytes u and signed bytes at x. In asm
+// because GCC 12 copies the accumulator to a fresh register around each vpdpbusd intrinsic,
+// which in these loops doubles the instructions per weight byte.
+__m512i dpbusd(__m512i acc, __m512i u, const int8_t* x) {
+  __asm__("vpdpbusd %2, %1, %0"
+          : "+v"(acc)
+          : "v"(u), "m"(*reinterpret_cast<const int8_t(*)[64]>(x)));
+  return acc;
+}
+
+__m512i words(const std::array<uint16_t, 32>& idx) {
+  return _mm512_loadu_si512(idx.data());
+}
+
+float fp16_scalar(const std::byte* p) {
+  uint16_t h;
+  std::memcpy(&h, p, 2);
+  return _cvtsh_ss(h);
+}
+
+// F16: 32 weights per step in two chains.
+float dot_f16(const std::byte* w, int64_t k, const float* x) {
+  __m512 a0 = _mm512_setzero_ps(), a1 = _mm512_setzero_ps();
+  int64_t i = 0;
+  for (; i + 32 <= k; i += 32) {
+    a0 = _mm512_fmadd_ps(_mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(w))),
+                         _mm512_loadu_ps(x + i), a0);
+    a1 = _mm512_fmadd_ps(
+        _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(w + 32))),
+        _mm512_loadu_ps(x + i + 16), a1);
+    w += 64;
+  }
+  for (; i < k; i += 16, w += 32) {
+    const int64_t left = std::min<int64_t>(16, k - i);
+    const __mmask16 m = static_cast<__mmask16>((1u << left) - 1);
+    a0 = _mm512_fmadd_ps(_mm512_cvtph_ps(_mm256_maskz_loadu_epi16(m, w)),
+                         _mm512_maskz_loadu_ps(m, x + i), a0);
+  }
+  return _mm512_reduce_add_ps(_mm512_add_ps(a0, a1));
+}
+
+// TQ2_0: one 256-element block per 64-byte load, then its fp16 scale; the block's integer sum
+// is scaled and added in double in block order, as cpu-generic does.
+double dot_tq2_0(const std::byte* w, int64_t k, const int8_t* x, const int32_t* block_sums) {
+  const __m512i m3 = _mm512_set1_epi8(3);
+  double acc = 0;
+  for (int64_t b = 0; b < k / 256; ++b, w += 66, x += 256) {
+    const __m512i bytes = load64(w);
+    __m512i s0 = dpbusd(_mm512_setzero_si512(), _mm512_and_si512(bytes, m3), x);
+    __m512i s1 =
+        dpbusd(_mm512_setzero_si512(), _mm512_and_si512(_mm512_srli_epi16(bytes, 2), m3), x + 64);
+    s0 = dpbusd(s0, _mm512_and_si512(_mm512_srli_epi16(bytes, 4), m3), x + 128);
+    s1 = dpbusd(s1, _mm512_and_si512(_mm512_srli_epi16(bytes, 6), m3), x + 192);
+    const int32_t dot = _mm512_reduce_add_epi32(_mm512_add_epi32(s0, s1)) - block_sums[b];
+    acc += static_cast<double>(fp16_scalar(w + 64)) * static_cast<double>(dot);
+  }
+  return acc;
+}
+
+// Word indices that gather, from a group of 18-byte Q4_0 blocks loaded as bytes 0-63 (A) and
+// 8-71 (B), the 16 code bytes of each of four blocks (32 words), and each block's fp16 scale
+// four times (the low 16 words).
+constexpr std::array<uint16_t, 32> q4_codes_idx() {
+  std::array<uint16_t, 32> idx{};
+  for (int j = 0; j < 32; ++j) {
+    const int word = 9 * (j / 8) + 1 + j % 8;
+    idx[j] = static_cast<uint16_t>(word < 32 ? word : 32 + word - 4);
+  }
+  return idx;
+}
+constexpr std::array<uint16_t, 32> q4_scale_idx() {
+  std::array<uint16_t, 32> idx{};
+  for (int j = 0; j < 16; ++j)
+    idx[j] = static_cast<uint16_t>(9 * (j / 4));
+  return idx;
+}
+
+// Q4_0: four blocks per step; each 128-bit lane holds one block's 16 code bytes, whose low
+// nibbles meet elements 0-15 and high nibbles 16-31 (prepared in that order); the -8 offset
+// comes in as the accumulator's starting bias.
+float dot_q4_0(const std::byte* w, int64_t k, const DecodeActs& a) {
+  static constexpr std::array<uint16_t, 32> kCodes = q4_codes_idx(), kScales = q4_scale_idx();
+  const __m512i codes_idx = words(kCodes), scale_idx = words(kScales);
+  const __m512i lo = _mm512_set1_epi8(15);
+  const int64_t blocks = k / 32;
+  __m512 acc = _mm512_setzero_ps();
+  for (int64_t g = 0; 4 * g < blocks; ++g, w += 72) {
+    const int64_t bytes = 18 * std::min<int64_t>(4, blocks - 4 * g);
+    const bool full = bytes == 72;
+    const __m512i lo_bytes = full ? load64(w) : load_head(w, bytes);
+    const __m512i hi_bytes = full ? load64(w + 8) : load_head(w + 8, bytes - 8);
+    const __m512i q = _mm512_permutex2var_epi16(lo_bytes, codes_idx, hi_bytes);
+    const int8_t* x = a.q.data() + 128 * g;
+    __m512i s = dpbusd(load64(a.bias.data() + 16 * g), _mm512_and_si512(q, lo), x);
+    s = dpbusd(s, _mm512_and_si512(_mm512_srli_epi16(q, 4), lo), x + 64);
+    const __m512 d =
+        _mm512_cvtph_ps(_mm512_castsi512_si256(_mm512_permutexvar_epi16(scale_idx, lo_bytes)));
+    acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s),
+                          _mm512_mul_ps(d, _mm512_loadu_ps(a.scale.data() + 16 * g)), acc);
+  }
+  return _mm512_reduce_add_ps(acc);
+}
+
+// Q4_0 activations in groups of four blocks, zero-padded to whole groups: per group the low
+// halves of its blocks, then the high halves; per block its scale in each of its four lanes
+// and -8 times its sum in the first.
+void prepare_q4_0(const BlockActs& b, DecodeActs& out) {
+  const int64_t blocks = b.k / 32, groups = (blocks + 3) / 4;
+  out.scale.assign(static_cast<size_t>(16 * groups), 0.0f);
+  out.bias.assign(static_cast<size_t>(16 * groups), 0);
+  out.q.assign(static_cast<size_t>(128 * groups), 0);
+  for (int64_t i = 0; i < blocks; ++i) {
+    std::fill_n(out.scale.begin() + 4 * i, 4, b.scales(0)[i]);
+    out.bias[static_cast<size_t>(4 * i)] = -8 * b.sums(0)[i];
+  }
+  for (int64_t i = 0; i < blocks; ++i) {
+    const int64_t base = 128 * (i / 4) + 16 * (i % 4);
+    std::copy_n(b.row(0) + 32 * i, 16, out.q.begin() + base);
+    std::copy_n(b.row(0) + 32 * i + 16, 16, out.q.begin() + base + 64);
+  }
+}
+
+// TQ2_0: per block, per shift l, elements 32l.. then 128+32l.., as the code bytes hold them.
+void prepare_tq2_0(const RowActs& r, DecodeActs& out) {
+  const int64_t k = r.k;
+  const int8_t* x = r.row(0);
+  out.rows = &r;
+  out.q.resize(static_cast<size_t>(k));
+  for (int64_t b = 0; b < k / 256; ++b)
+    for (int l = 0; l < 4; ++l)
+      for (int h = 0; h < 2; ++h)
+        std::copy_n(x + 256 * b + 32 * (4 * h + l), 32, out.q.begin() + 256 * b + 64 * l + 32 * h);
+}
+
+}  // namespace
+
+bool has_decode_vnni(int32_t type) {
+  return type == BITNET_TYPE_TQ2_0 || type == BITNET_TYPE_Q4_0 || type == BITNET_TYPE_F16;
+}
+
+void prepare_decode_vnni(int32_t type, const RowActs& rows, const BlockActs& blocks,
+                         DecodeActs& out) {
+  if (type == BITNET_TYPE_TQ2_0) prepare_tq2_0(rows, out);
+  if (type == BITNET_TYPE_Q4_0) prepare_q4_0(blocks, out);
+}
+
+void decode_vnni(int32_t type, const std::byte* w, size_t stride, int64_t k, const float* x,
+                 const DecodeActs& a, int64_t m_begin, int64_t m_end, float* out) {
+  auto each_row = [&](auto dot) {
+    for (int64_t m = m_begin; m < m_end; ++m)
+      out[m - m_begin] = dot(w + m * static_cast<int64_t>(stride));
+  };
+  switch (type) {
+    case BITNET_TYPE_F16:
+      return each_row([&](const std::byte* row) { return dot_f16(row, k, x); });
+    case BITNET_TYPE_TQ2_0: {
+      const double step = a.rows->step(0);
+      const int32_t* sums = a.rows->block_sums(0);
+      return each_row([&](const std::byte* row) {
+        return static_cast<float>(dot_tq2_0(row, k, a.q.data(), sums) * step);
+      });
+    }
+    case BITNET_TYPE_Q4_0:
+      return each_row([&](const std::byte* row) { return dot_q4_0(row, k, a); });
+  }
+}
+
+}  // namespace bitnet::cpu_avx2
