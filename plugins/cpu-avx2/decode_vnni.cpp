@@ -38,6 +38,13 @@ __m512i dpbusd(__m512i acc, __m512i u, const int8_t* x) {
   return acc;
 }
 
+__m256i dpbusd(__m256i acc, __m256i u, const int8_t* x) {
+  __asm__("vpdpbusd %2, %1, %0"
+          : "+v"(acc)
+          : "v"(u), "m"(*reinterpret_cast<const int8_t(*)[32]>(x)));
+  return acc;
+}
+
 __m512i words(const std::array<uint16_t, 32>& idx) {
   return _mm512_loadu_si512(idx.data());
 }
@@ -67,6 +74,30 @@ float dot_f16(const std::byte* w, int64_t k, const float* x) {
                          _mm512_maskz_loadu_ps(m, x + i), a0);
   }
   return _mm512_reduce_add_ps(_mm512_add_ps(a0, a1));
+}
+
+// I2_S: one 128-element block per 32-byte load (two blocks per 64-byte load, reordering the
+// activations to match, measured 40% slower here; a software prefetch 1 KiB ahead, no gain). Group
+// g of a block sits at bits 6-2g of each byte; masking it in place, without a shift, makes vpdpbusd
+// sum 4^(3-g) * code * x, one accumulator per group, and the powers come out exactly by shifting
+// once per row.
+int32_t dot_i2_s(const std::byte* w, int64_t k, const int8_t* x) {
+  const __m256i m0 = _mm256_set1_epi8(static_cast<char>(0xC0)), m1 = _mm256_set1_epi8(0x30),
+                m2 = _mm256_set1_epi8(0x0C), m3 = _mm256_set1_epi8(0x03);
+  __m256i a0 = _mm256_setzero_si256(), a1 = a0, a2 = a0, a3 = a0;
+  for (int64_t b = 0; b < k / 128; ++b, w += 32, x += 128) {
+    const __m256i bytes = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w));
+    a0 = dpbusd(a0, _mm256_and_si256(bytes, m0), x);
+    a1 = dpbusd(a1, _mm256_and_si256(bytes, m1), x + 32);
+    a2 = dpbusd(a2, _mm256_and_si256(bytes, m2), x + 64);
+    a3 = dpbusd(a3, _mm256_and_si256(bytes, m3), x + 96);
+  }
+  const __m256i s =
+      _mm256_add_epi32(_mm256_add_epi32(_mm256_srai_epi32(a0, 6), _mm256_srai_epi32(a1, 4)),
+                       _mm256_add_epi32(_mm256_srai_epi32(a2, 2), a3));
+  __m128i t = _mm_add_epi32(_mm256_castsi256_si128(s), _mm256_extracti128_si256(s, 1));
+  t = _mm_add_epi32(t, _mm_shuffle_epi32(t, 0x4e));
+  return _mm_cvtsi128_si32(_mm_add_epi32(t, _mm_shuffle_epi32(t, 0xb1)));
 }
 
 // TQ2_0: one 256-element block per 64-byte load, then its fp16 scale; the block's integer sum
@@ -165,17 +196,19 @@ void prepare_tq2_0(const RowActs& r, DecodeActs& out) {
 }  // namespace
 
 bool has_decode_vnni(int32_t type) {
-  return type == BITNET_TYPE_TQ2_0 || type == BITNET_TYPE_Q4_0 || type == BITNET_TYPE_F16;
+  return type == BITNET_TYPE_I2_S || type == BITNET_TYPE_TQ2_0 || type == BITNET_TYPE_Q4_0 ||
+         type == BITNET_TYPE_F16;
 }
 
 void prepare_decode_vnni(int32_t type, const RowActs& rows, const BlockActs& blocks,
                          DecodeActs& out) {
+  if (type == BITNET_TYPE_I2_S) out.rows = &rows;
   if (type == BITNET_TYPE_TQ2_0) prepare_tq2_0(rows, out);
   if (type == BITNET_TYPE_Q4_0) prepare_q4_0(blocks, out);
 }
 
-void decode_vnni(int32_t type, const std::byte* w, size_t stride, int64_t k, const float* x,
-                 const DecodeActs& a, int64_t m_begin, int64_t m_end, float* out) {
+void decode_vnni(int32_t type, const std::byte* w, size_t stride, int64_t k, float i2s_scale,
+                 const float* x, const DecodeActs& a, int64_t m_begin, int64_t m_end, float* out) {
   auto each_row = [&](auto dot) {
     for (int64_t m = m_begin; m < m_end; ++m)
       out[m - m_begin] = dot(w + m * static_cast<int64_t>(stride));
@@ -183,6 +216,15 @@ void decode_vnni(int32_t type, const std::byte* w, size_t stride, int64_t k, con
   switch (type) {
     case BITNET_TYPE_F16:
       return each_row([&](const std::byte* row) { return dot_f16(row, k, x); });
+    case BITNET_TYPE_I2_S: {
+      // The same double arithmetic as cpu-generic, so the two agree to the bit.
+      const double scale = i2s_scale, step = a.rows->step(0);
+      const int32_t total = a.rows->total(0);
+      const int8_t* q = a.rows->row(0);
+      return each_row([&](const std::byte* row) {
+        return static_cast<float>(scale * (dot_i2_s(row, k, q) - total) * step);
+      });
+    }
     case BITNET_TYPE_TQ2_0: {
       const double step = a.rows->step(0);
       const int32_t* sums = a.rows->block_sums(0);

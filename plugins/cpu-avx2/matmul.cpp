@@ -100,7 +100,7 @@ void run_decode(const Job& j, DecodeActs& acts, size_t grain) {
   const float* x = f32_row(*j.x, 0, j.i2, j.i3);
   float* out = f32_row(*j.dst, 0, j.i2, j.i3);
   sdk::plugin_host().parallel_for(0, static_cast<size_t>(w.ne[1]), grain, [&](size_t b, size_t e) {
-    decode_vnni(w.type, j.w_rows, w.nb[1], w.ne[0], x, acts, static_cast<int64_t>(b),
+    decode_vnni(w.type, j.w_rows, w.nb[1], w.ne[0], j.i2s_scale, x, acts, static_cast<int64_t>(b),
                 static_cast<int64_t>(e), out + b);
   });
 }
@@ -108,9 +108,7 @@ void run_decode(const Job& j, DecodeActs& acts, size_t grain) {
 
 void run_rows(const Job& j, int64_t m_begin, int64_t m_end) {
 #if BITNET_CPU_AVX512
-  // Prefill only: for one activation row (decode) the AVX2 kernels read I2_S faster
-  // (53-56 against 43-47 tok/s, a 12-layer 2B4T-shaped model, 1 thread); TQ2_0 decodes in
-  // run_decode.
+  // Prefill only: one activation row (decode) takes run_decode's row kernels.
   if ((j.w->type == BITNET_TYPE_I2_S || j.w->type == BITNET_TYPE_TQ2_0) && j.x->ne[1] > 1)
     return run_rows_ternary_vnni(j, m_begin, m_end);
 #endif
