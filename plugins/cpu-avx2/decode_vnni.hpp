@@ -1,8 +1,9 @@
 // Decode (one activation row) in the cpu-avx512 variant: row kernels for F16 (512-bit FMA over
-// vcvtph2ps, no software prefetch), I2_S (256-bit vpdpbusd), TQ2_0 and Q4_0 (512-bit vpdpbusd),
-// the weight types where they beat the AVX2 kernels on one activation row. Q8_0 stays on the
-// AVX2 kernel: a vpdpbusd one (two blocks per 64-byte load) read its weights 80% slower on the
-// Zen 4 this was measured on, as did I2_S with 64-byte loads.
+// vcvtph2ps, no software prefetch), I2_S and TQ2_0 (256-bit vpdpbusd on codes masked in place)
+// and Q4_0 (512-bit vpdpbusd), the weight types where they beat the AVX2 kernels on one
+// activation row. Q8_0 stays on the AVX2 kernel: a vpdpbusd one (two blocks per 64-byte load)
+// read its weights 80% slower on the Zen 4 this was measured on; the ternary kernels with
+// 64-byte loads were 10-40% slower than with 32-byte ones.
 // Each kernel reads a weight row once front to back, one row per pass, so the rows of a
 // thread's range form one stream for the hardware prefetcher.
 #pragma once
@@ -17,7 +18,7 @@ namespace bitnet::cpu_avx2 {
 
 // Activation row 0 laid out as the kernel for one weight type loads it.
 struct DecodeActs {
-  std::vector<int8_t> q;          // the int8 values, in the order of the weight bytes they meet
+  std::vector<int8_t> q;          // Q4_0: the int8 values, in the order of the codes they meet
   std::vector<float> scale;       // Q4_0: each block's activation scale, once per 32-bit lane
   std::vector<int32_t> bias;      // Q4_0: -8 times each block's sum, in the block's first lane
   const RowActs* rows = nullptr;  // I2_S, TQ2_0: the int8 row, its step and sums
