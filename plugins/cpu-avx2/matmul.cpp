@@ -13,6 +13,7 @@
 #include "activations.hpp"
 #if BITNET_CPU_AVX512
 #include "block_vnni.hpp"
+#include "decode_vnni.hpp"
 #include "i2s_vnni.hpp"
 #include "tq2_vnni.hpp"
 #endif
@@ -101,10 +102,23 @@ void run_rows_ternary_vnni(const Job& j, int64_t m_begin, int64_t m_end) {
 }
 #endif
 
+#if BITNET_CPU_AVX512
+// One activation row: cpu-avx512's decode row kernels over the batch's weight rows.
+void run_decode(const Job& j, DecodeActs& acts, size_t grain) {
+  const bitnet_tensor& w = *j.w;
+  prepare_decode_vnni(w.type, j.rows, j.blocks, acts);
+  const float* x = f32_row(*j.x, 0, j.i2, j.i3);
+  float* out = f32_row(*j.dst, 0, j.i2, j.i3);
+  sdk::plugin_host().parallel_for(0, static_cast<size_t>(w.ne[1]), grain, [&](size_t b, size_t e) {
+    decode_vnni(w.type, j.w_rows, w.nb[1], w.ne[0], j.i2s_scale, x, acts, static_cast<int64_t>(b),
+                static_cast<int64_t>(e), out + b);
+  });
+}
+#endif
+
 void run_rows(const Job& j, int64_t m_begin, int64_t m_end) {
 #if BITNET_CPU_AVX512
-  // Prefill only: for one activation row (decode) the AVX2 kernels read the weights faster
-  // (I2_S 53-56 against 43-47 tok/s, a 12-layer 2B4T-shaped model, 1 thread; TQ2_0 even).
+  // Prefill only: one activation row (decode) takes run_decode's row kernels.
   if ((j.w->type == BITNET_TYPE_I2_S || j.w->type == BITNET_TYPE_TQ2_0) && j.x->ne[1] > 1)
     return run_rows_ternary_vnni(j, m_begin, m_end);
   if (block_vnni_tiles(*j.w, *j.x))
@@ -145,6 +159,9 @@ void mul_mat(const bitnet_tensor& dst) {
   if (w.type == BITNET_TYPE_I2_S) j.i2s_scale = cpu_generic::i2s_scale(w);
   const size_t m_count = static_cast<size_t>(w.ne[1]);
   const size_t grain = cpu_generic::balanced_grain(m_count);
+#if BITNET_CPU_AVX512
+  DecodeActs decode;
+#endif
   for (int64_t i3 = 0; i3 < j.x->ne[3]; ++i3)
     for (int64_t i2 = 0; i2 < j.x->ne[2]; ++i2) {
       j.i2 = i2;
@@ -172,6 +189,12 @@ void mul_mat(const bitnet_tensor& dst) {
 #endif
           break;
       }
+#if BITNET_CPU_AVX512
+      if (j.x->ne[1] == 1 && has_decode_vnni(w.type)) {
+        run_decode(j, decode, grain);
+        continue;
+      }
+#endif
       sdk::plugin_host().parallel_for(0, m_count, grain, [&](size_t b, size_t e) {
         run_rows(j, static_cast<int64_t>(b), static_cast<int64_t>(e));
       });

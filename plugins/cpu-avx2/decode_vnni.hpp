@@ -1,0 +1,41 @@
+// Decode (one activation row) in the cpu-avx512 variant: row kernels for F16 (512-bit FMA over
+// vcvtph2ps, no software prefetch), I2_S and TQ2_0 (256-bit vpdpbusd on codes masked in place)
+// and Q4_0 (512-bit vpdpbusd), the weight types where they beat the AVX2 kernels on one
+// activation row. Q8_0 stays on the AVX2 kernel: vpdpbusd versions read its weights 80%
+// slower (two blocks per 64-byte load) or no faster (one per 32-byte load) on the Zen 4 this
+// was measured on; the ternary kernels with 64-byte loads were 10-40% slower than with 32.
+// Each kernel reads a weight row once front to back, one row per pass, so the rows of a
+// thread's range form one stream for the hardware prefetcher.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+#include "activations.hpp"
+
+namespace bitnet::cpu_avx2 {
+
+// Activation row 0 laid out as the kernel for one weight type loads it.
+struct DecodeActs {
+  std::vector<int8_t> q;          // Q4_0: the int8 values, in the order of the codes they meet
+  std::vector<float> scale;       // Q4_0: each block's activation scale, once per 32-bit lane
+  std::vector<int32_t> bias;      // Q4_0: -8 times each block's sum, in the block's first lane
+  const RowActs* rows = nullptr;  // I2_S, TQ2_0: the int8 row, its step and sums
+};
+
+// Whether decode_vnni has a kernel for this weight type.
+bool has_decode_vnni(int32_t type);
+
+// Fills `out` for `type` from the activations mul_mat quantised for it (rows for the ternary
+// types, blocks for Q4_0; F16 uses the float row and needs nothing).
+void prepare_decode_vnni(int32_t type, const RowActs& rows, const BlockActs& blocks,
+                         DecodeActs& out);
+
+// out[m - m_begin] = dot(weight row m, activation row) for m in [m_begin, m_end): rows of k
+// elements `stride` bytes apart from w; x is the float activation row (F16 weights),
+// i2s_scale the I2_S tensor's scale. Ternary results equal cpu-generic's to the bit.
+void decode_vnni(int32_t type, const std::byte* w, size_t stride, int64_t k, float i2s_scale,
+                 const float* x, const DecodeActs& a, int64_t m_begin, int64_t m_end, float* out);
+
+}  // namespace bitnet::cpu_avx2
