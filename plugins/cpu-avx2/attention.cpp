@@ -26,29 +26,74 @@ __m128 load4(const std::byte* row, int32_t type, int64_t i) {
   return _mm_cvtph_ps(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(row + 2 * i)));
 }
 
-// q . k for keys j..j+3, one lane per key, each lane adding its products in dimension order as
-// cpu-generic's single chain does; four chains in flight instead of one.
-__m256d scores4(const double* q, const bitnet_tensor& k, int64_t kvh, int64_t j, int64_t hd) {
-  const std::byte* rows[4];
-  for (int r = 0; r < 4; ++r)
-    rows[r] = row_ptr(k, kvh, j + r);
-  __m256d s = _mm256_setzero_pd();
-  int64_t i = 0;
-  for (; i + 4 <= hd; i += 4) {
-    __m128 c0 = load4(rows[0], k.type, i), c1 = load4(rows[1], k.type, i),
-           c2 = load4(rows[2], k.type, i), c3 = load4(rows[3], k.type, i);
-    _MM_TRANSPOSE4_PS(c0, c1, c2, c3);  // c_d now holds dimension i + d of the four keys
-    const __m128 dims[4] = {c0, c1, c2, c3};
-    for (int d = 0; d < 4; ++d)
-      s = _mm256_add_pd(s, _mm256_mul_pd(_mm256_set1_pd(q[i + d]), _mm256_cvtps_pd(dims[d])));
+// q . k for keys j..j+4G-1, one lane per key, each lane adding its products in dimension order
+// as cpu-generic's single chain does. The chains are latency-bound (one add per dimension), so
+// G groups of four keys keep G chains in flight.
+template <int G>
+void scores(const double* q, const bitnet_tensor& k, int64_t kvh, int64_t j, int64_t hd,
+            double* out) {
+  const std::byte* rows[G][4];
+  __m256d s[G];
+  for (int g = 0; g < G; ++g) {
+    for (int r = 0; r < 4; ++r)
+      rows[g][r] = row_ptr(k, kvh, j + 4 * g + r);
+    s[g] = _mm256_setzero_pd();
   }
+  int64_t i = 0;
+  for (; i + 4 <= hd; i += 4)
+    for (int g = 0; g < G; ++g) {
+      __m128 c0 = load4(rows[g][0], k.type, i), c1 = load4(rows[g][1], k.type, i),
+             c2 = load4(rows[g][2], k.type, i), c3 = load4(rows[g][3], k.type, i);
+      _MM_TRANSPOSE4_PS(c0, c1, c2, c3);  // c_d now holds dimension i + d of the four keys
+      const __m128 dims[4] = {c0, c1, c2, c3};
+      for (int d = 0; d < 4; ++d)
+        s[g] =
+            _mm256_add_pd(s[g], _mm256_mul_pd(_mm256_set1_pd(q[i + d]), _mm256_cvtps_pd(dims[d])));
+    }
   for (; i < hd; ++i)
-    s = _mm256_add_pd(
-        s, _mm256_mul_pd(
-               _mm256_set1_pd(q[i]),
-               _mm256_setr_pd(kv_element(rows[0], k.type, i), kv_element(rows[1], k.type, i),
-                              kv_element(rows[2], k.type, i), kv_element(rows[3], k.type, i))));
-  return s;
+    for (int g = 0; g < G; ++g)
+      s[g] = _mm256_add_pd(s[g], _mm256_mul_pd(_mm256_set1_pd(q[i]),
+                                               _mm256_setr_pd(kv_element(rows[g][0], k.type, i),
+                                                              kv_element(rows[g][1], k.type, i),
+                                                              kv_element(rows[g][2], k.type, i),
+                                                              kv_element(rows[g][3], k.type, i))));
+  for (int g = 0; g < G; ++g)
+    _mm256_storeu_pd(out + 4 * g, s[g]);
+}
+
+// acc[i] = sum over keys j, in order, of p[j] * v_j[i]. Lanes are dimensions here: each adds the
+// keys in order, as cpu-generic does. 32 dimensions at a time stay in registers across all keys
+// (kept in memory, each key's add waited for the previous key's store).
+void weigh_values(const bitnet_tensor& v, int64_t kvh, const std::vector<double>& p, int64_t hd,
+                  double* acc) {
+  const auto n = static_cast<int64_t>(p.size());
+  int64_t i = 0;
+  for (; i + 32 <= hd; i += 32) {
+    __m256d a[8];
+    for (auto& e : a)
+      e = _mm256_setzero_pd();
+    for (int64_t j = 0; j < n; ++j) {
+      const std::byte* vr = row_ptr(v, kvh, j);
+      const __m256d pj = _mm256_set1_pd(p[static_cast<size_t>(j)]);
+      for (int c = 0; c < 8; ++c)
+        a[c] =
+            _mm256_add_pd(a[c], _mm256_mul_pd(pj, _mm256_cvtps_pd(load4(vr, v.type, i + 4 * c))));
+    }
+    for (int c = 0; c < 8; ++c)
+      _mm256_storeu_pd(acc + i + 4 * c, a[c]);
+  }
+  for (int64_t j = 0; j < n; ++j) {
+    const std::byte* vr = row_ptr(v, kvh, j);
+    const double pj = p[static_cast<size_t>(j)];
+    int64_t d = i;
+    for (; d + 4 <= hd; d += 4)
+      _mm256_storeu_pd(
+          acc + d,
+          _mm256_add_pd(_mm256_loadu_pd(acc + d),
+                        _mm256_mul_pd(_mm256_set1_pd(pj), _mm256_cvtps_pd(load4(vr, v.type, d)))));
+    for (; d < hd; ++d)
+      acc[d] += pj * kv_element(vr, v.type, d);
+  }
 }
 
 }  // namespace
@@ -68,8 +113,10 @@ void attention(const bitnet_tensor& dst) {
     const int64_t kvh = head / group, n = pos[t] + 1;
     std::vector<double> qd(qf, qf + hd), p(static_cast<size_t>(n)), acc(static_cast<size_t>(hd));
     int64_t j = 0;
+    for (; j + 16 <= n; j += 16)
+      scores<4>(qd.data(), k, kvh, j, hd, p.data() + j);
     for (; j + 4 <= n; j += 4)
-      _mm256_storeu_pd(p.data() + j, scores4(qd.data(), k, kvh, j, hd));
+      scores<1>(qd.data(), k, kvh, j, hd, p.data() + j);
     for (; j < n; ++j) {
       const std::byte* kr = row_ptr(k, kvh, j);
       double s = 0;
@@ -83,18 +130,7 @@ void attention(const bitnet_tensor& dst) {
     double sum = 0;
     for (double& e : p)
       sum += (e = std::exp(e - mx));
-    // Lanes are dimensions here: each adds the keys in order, as cpu-generic does.
-    for (j = 0; j < n; ++j) {
-      const std::byte* vr = row_ptr(v, kvh, j);
-      const __m256d pj = _mm256_set1_pd(p[static_cast<size_t>(j)]);
-      int64_t i = 0;
-      for (; i + 4 <= hd; i += 4)
-        _mm256_storeu_pd(acc.data() + i,
-                         _mm256_add_pd(_mm256_loadu_pd(acc.data() + i),
-                                       _mm256_mul_pd(pj, _mm256_cvtps_pd(load4(vr, v.type, i)))));
-      for (; i < hd; ++i)
-        acc[static_cast<size_t>(i)] += p[static_cast<size_t>(j)] * kv_element(vr, v.type, i);
-    }
+    weigh_values(v, kvh, p, hd, acc.data());
     float* out = f32_row(dst, head, t);
     for (int64_t i = 0; i < hd; ++i)
       out[i] = static_cast<float>(acc[static_cast<size_t>(i)] / sum);
