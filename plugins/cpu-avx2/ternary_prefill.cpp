@@ -6,6 +6,8 @@
 #include <cstring>
 #include <type_traits>
 
+#include <immintrin.h>
+
 #include "../cpu-generic/tensor_access.hpp"
 #include "../cpu-generic/weights.hpp"
 #include "i2s_vnni.hpp"
@@ -28,7 +30,15 @@ void run_panels(const bitnet_tensor& dst, const bitnet_tensor& w, const std::byt
     const int64_t m0 = p * kPanelRows;
     const int rows = static_cast<int>(std::min<int64_t>(kPanelRows, m_count - m0));
     panel.pack(w_rows + m0 * static_cast<int64_t>(stride), stride, rows, w.ne[0]);
+    // The next panel's rows (contiguous) are fetched a share per group while this one computes:
+    // read only when packed, they would stall the pack on memory.
+    const std::byte* next = w_rows + (m0 + kPanelRows) * static_cast<int64_t>(stride);
+    const int64_t next_bytes = std::clamp<int64_t>(m_count - m0 - kPanelRows, 0, kPanelRows) *
+                               static_cast<int64_t>(stride);
+    const int64_t share = (next_bytes / a.groups() + 63) / 64 * 64;
     for (int64_t g = 0; g < a.groups(); ++g) {
+      for (int64_t off = g * share; off < std::min(next_bytes, (g + 1) * share); off += 64)
+        _mm_prefetch(reinterpret_cast<const char*>(next + off), _MM_HINT_T0);
       const int r_count = static_cast<int>(std::min<int64_t>(kActGroup, a.n - g * kActGroup));
       if constexpr (std::is_same_v<Panel, I2sPanel>)
         panel.dot(a, g, r_count, scale, out);
