@@ -9,7 +9,12 @@
 
 #include "../cpu-generic/tensor_access.hpp"
 
+#if BITNET_CPU_AVX512
+// AVX-512VL's 32 vector registers hold the score chains and value lanes without spills.
+#pragma GCC target("avx2,fma,f16c,avx512f,avx512vl")
+#else
 #pragma GCC target("avx2,fma,f16c")
+#endif
 // cpu-generic rounds each product and each sum separately; a fused multiply-add would not.
 #pragma GCC optimize("fp-contract=off")
 
@@ -20,50 +25,92 @@ using cpu_generic::f32_row;
 using cpu_generic::kv_element;
 using cpu_generic::row_ptr;
 
-// Elements i..i+3 of a K or V row (F32 or F16) as floats.
-__m128 load4(const std::byte* row, int32_t type, int64_t i) {
-  if (type == BITNET_TYPE_F32) return _mm_loadu_ps(reinterpret_cast<const float*>(row) + i);
-  return _mm_cvtph_ps(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(row + 2 * i)));
+// Elements i..i+3 of a K or V row of type T (F32 or F16) as floats.
+template <int32_t T>
+__m128 load4(const std::byte* row, int64_t i) {
+  if constexpr (T == BITNET_TYPE_F32)
+    return _mm_loadu_ps(reinterpret_cast<const float*>(row) + i);
+  else
+    return _mm_cvtph_ps(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(row + 2 * i)));
 }
 
-// q . k for keys j..j+4G-1, one lane per key, each lane adding its products in dimension order
-// as cpu-generic's single chain does. The chains are latency-bound (one add per dimension), so
-// G groups of four keys keep G chains in flight.
-template <int G>
-void scores(const double* q, const bitnet_tensor& k, int64_t kvh, int64_t j, int64_t hd,
-            double* out) {
-  const std::byte* rows[G][4];
-  __m256d s[G];
-  for (int g = 0; g < G; ++g) {
-    for (int r = 0; r < 4; ++r)
-      rows[g][r] = row_ptr(k, kvh, j + 4 * g + r);
-    s[g] = _mm256_setzero_pd();
-  }
-  int64_t i = 0;
-  for (; i + 4 <= hd; i += 4)
-    for (int g = 0; g < G; ++g) {
-      __m128 c0 = load4(rows[g][0], k.type, i), c1 = load4(rows[g][1], k.type, i),
-             c2 = load4(rows[g][2], k.type, i), c3 = load4(rows[g][3], k.type, i);
-      _MM_TRANSPOSE4_PS(c0, c1, c2, c3);  // c_d now holds dimension i + d of the four keys
-      const __m128 dims[4] = {c0, c1, c2, c3};
-      for (int d = 0; d < 4; ++d)
-        s[g] =
-            _mm256_add_pd(s[g], _mm256_mul_pd(_mm256_set1_pd(q[i + d]), _mm256_cvtps_pd(dims[d])));
+// s plus q[d] * dimension d of four keys (rows row, row + stride, ...), for d = i..i+3 in order:
+// one lane per key, each adding its products in dimension order as cpu-generic's chain does.
+template <int32_t T>
+[[gnu::always_inline]] inline __m256d add4(__m256d s, const std::byte* row, size_t stride,
+                                           const double* q, int64_t i) {
+  __m128 c0 = load4<T>(row, i), c1 = load4<T>(row + stride, i), c2 = load4<T>(row + 2 * stride, i),
+         c3 = load4<T>(row + 3 * stride, i);
+  _MM_TRANSPOSE4_PS(c0, c1, c2, c3);  // c_d now holds dimension i + d of the four keys
+  s = _mm256_add_pd(s, _mm256_mul_pd(_mm256_set1_pd(q[i]), _mm256_cvtps_pd(c0)));
+  s = _mm256_add_pd(s, _mm256_mul_pd(_mm256_set1_pd(q[i + 1]), _mm256_cvtps_pd(c1)));
+  s = _mm256_add_pd(s, _mm256_mul_pd(_mm256_set1_pd(q[i + 2]), _mm256_cvtps_pd(c2)));
+  return _mm256_add_pd(s, _mm256_mul_pd(_mm256_set1_pd(q[i + 3]), _mm256_cvtps_pd(c3)));
+}
+
+// s plus q[i] * dimension i of four keys.
+template <int32_t T>
+[[gnu::always_inline]] inline __m256d add1(__m256d s, const std::byte* row, size_t stride,
+                                           const double* q, int64_t i) {
+  return _mm256_add_pd(
+      s, _mm256_mul_pd(_mm256_set1_pd(q[i]),
+                       _mm256_setr_pd(kv_element(row, T, i), kv_element(row + stride, T, i),
+                                      kv_element(row + 2 * stride, T, i),
+                                      kv_element(row + 3 * stride, T, i))));
+}
+
+// p[j] = q . k_j for the n keys of K head kvh. The chains are latency-bound (one add per
+// dimension), so four chains of four keys run together; named, not in an array, so they stay in
+// registers.
+template <int32_t T>
+void scores(const double* q, const bitnet_tensor& k, int64_t kvh, int64_t n, int64_t hd,
+            double* p) {
+  const size_t stride = k.nb[2], s4 = 4 * stride;
+  int64_t j = 0;
+  for (; j + 16 <= n; j += 16) {
+    const std::byte* row = row_ptr(k, kvh, j);
+    __m256d s0 = _mm256_setzero_pd(), s1 = s0, s2 = s0, s3 = s0;
+    int64_t i = 0;
+    for (; i + 4 <= hd; i += 4) {
+      s0 = add4<T>(s0, row, stride, q, i);
+      s1 = add4<T>(s1, row + s4, stride, q, i);
+      s2 = add4<T>(s2, row + 2 * s4, stride, q, i);
+      s3 = add4<T>(s3, row + 3 * s4, stride, q, i);
     }
-  for (; i < hd; ++i)
-    for (int g = 0; g < G; ++g)
-      s[g] = _mm256_add_pd(s[g], _mm256_mul_pd(_mm256_set1_pd(q[i]),
-                                               _mm256_setr_pd(kv_element(rows[g][0], k.type, i),
-                                                              kv_element(rows[g][1], k.type, i),
-                                                              kv_element(rows[g][2], k.type, i),
-                                                              kv_element(rows[g][3], k.type, i))));
-  for (int g = 0; g < G; ++g)
-    _mm256_storeu_pd(out + 4 * g, s[g]);
+    for (; i < hd; ++i) {
+      s0 = add1<T>(s0, row, stride, q, i);
+      s1 = add1<T>(s1, row + s4, stride, q, i);
+      s2 = add1<T>(s2, row + 2 * s4, stride, q, i);
+      s3 = add1<T>(s3, row + 3 * s4, stride, q, i);
+    }
+    _mm256_storeu_pd(p + j, s0);
+    _mm256_storeu_pd(p + j + 4, s1);
+    _mm256_storeu_pd(p + j + 8, s2);
+    _mm256_storeu_pd(p + j + 12, s3);
+  }
+  for (; j + 4 <= n; j += 4) {
+    const std::byte* row = row_ptr(k, kvh, j);
+    __m256d s = _mm256_setzero_pd();
+    int64_t i = 0;
+    for (; i + 4 <= hd; i += 4)
+      s = add4<T>(s, row, stride, q, i);
+    for (; i < hd; ++i)
+      s = add1<T>(s, row, stride, q, i);
+    _mm256_storeu_pd(p + j, s);
+  }
+  for (; j < n; ++j) {
+    const std::byte* kr = row_ptr(k, kvh, j);
+    double s = 0;
+    for (int64_t i = 0; i < hd; ++i)
+      s += q[i] * kv_element(kr, T, i);
+    p[j] = s;
+  }
 }
 
 // acc[i] = sum over keys j, in order, of p[j] * v_j[i]. Lanes are dimensions here: each adds the
 // keys in order, as cpu-generic does. 32 dimensions at a time stay in registers across all keys
 // (kept in memory, each key's add waited for the previous key's store).
+template <int32_t T>
 void weigh_values(const bitnet_tensor& v, int64_t kvh, const std::vector<double>& p, int64_t hd,
                   double* acc) {
   const auto n = static_cast<int64_t>(p.size());
@@ -76,8 +123,7 @@ void weigh_values(const bitnet_tensor& v, int64_t kvh, const std::vector<double>
       const std::byte* vr = row_ptr(v, kvh, j);
       const __m256d pj = _mm256_set1_pd(p[static_cast<size_t>(j)]);
       for (int c = 0; c < 8; ++c)
-        a[c] =
-            _mm256_add_pd(a[c], _mm256_mul_pd(pj, _mm256_cvtps_pd(load4(vr, v.type, i + 4 * c))));
+        a[c] = _mm256_add_pd(a[c], _mm256_mul_pd(pj, _mm256_cvtps_pd(load4<T>(vr, i + 4 * c))));
     }
     for (int c = 0; c < 8; ++c)
       _mm256_storeu_pd(acc + i + 4 * c, a[c]);
@@ -87,12 +133,11 @@ void weigh_values(const bitnet_tensor& v, int64_t kvh, const std::vector<double>
     const double pj = p[static_cast<size_t>(j)];
     int64_t d = i;
     for (; d + 4 <= hd; d += 4)
-      _mm256_storeu_pd(
-          acc + d,
-          _mm256_add_pd(_mm256_loadu_pd(acc + d),
-                        _mm256_mul_pd(_mm256_set1_pd(pj), _mm256_cvtps_pd(load4(vr, v.type, d)))));
+      _mm256_storeu_pd(acc + d, _mm256_add_pd(_mm256_loadu_pd(acc + d),
+                                              _mm256_mul_pd(_mm256_set1_pd(pj),
+                                                            _mm256_cvtps_pd(load4<T>(vr, d)))));
     for (; d < hd; ++d)
-      acc[d] += pj * kv_element(vr, v.type, d);
+      acc[d] += pj * kv_element(vr, T, d);
   }
 }
 
@@ -112,25 +157,20 @@ void attention(const bitnet_tensor& dst) {
     const float* qf = f32_row(q, head, t);
     const int64_t kvh = head / group, n = pos[t] + 1;
     std::vector<double> qd(qf, qf + hd), p(static_cast<size_t>(n)), acc(static_cast<size_t>(hd));
-    int64_t j = 0;
-    for (; j + 16 <= n; j += 16)
-      scores<4>(qd.data(), k, kvh, j, hd, p.data() + j);
-    for (; j + 4 <= n; j += 4)
-      scores<1>(qd.data(), k, kvh, j, hd, p.data() + j);
-    for (; j < n; ++j) {
-      const std::byte* kr = row_ptr(k, kvh, j);
-      double s = 0;
-      for (int64_t i = 0; i < hd; ++i)
-        s += qd[static_cast<size_t>(i)] * kv_element(kr, k.type, i);
-      p[static_cast<size_t>(j)] = s;
-    }
+    if (k.type == BITNET_TYPE_F32)
+      scores<BITNET_TYPE_F32>(qd.data(), k, kvh, n, hd, p.data());
+    else
+      scores<BITNET_TYPE_F16>(qd.data(), k, kvh, n, hd, p.data());
     double mx = -INFINITY;
     for (double& e : p)
       mx = std::max(mx, e *= scale);
     double sum = 0;
     for (double& e : p)
       sum += (e = std::exp(e - mx));
-    weigh_values(v, kvh, p, hd, acc.data());
+    if (v.type == BITNET_TYPE_F32)
+      weigh_values<BITNET_TYPE_F32>(v, kvh, p, hd, acc.data());
+    else
+      weigh_values<BITNET_TYPE_F16>(v, kvh, p, hd, acc.data());
     float* out = f32_row(dst, head, t);
     for (int64_t i = 0; i < hd; ++i)
       out[i] = static_cast<float>(acc[static_cast<size_t>(i)] / sum);
