@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -25,6 +26,9 @@ using cpu_generic::f32_row;
 using cpu_generic::kv_element;
 using cpu_generic::row_ptr;
 
+// Rows of the K and V copies converted to double for a prefill (no such bitnet type).
+constexpr int32_t kF64 = -1;
+
 // Elements i..i+3 of a K or V row of type T (F32 or F16) as floats.
 template <int32_t T>
 __m128 load4(const std::byte* row, int64_t i) {
@@ -32,6 +36,23 @@ __m128 load4(const std::byte* row, int64_t i) {
     return _mm_loadu_ps(reinterpret_cast<const float*>(row) + i);
   else
     return _mm_cvtph_ps(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(row + 2 * i)));
+}
+
+// Elements i..i+3 of a row of type T (F32, F16 or kF64) as doubles.
+template <int32_t T>
+__m256d load4d(const std::byte* row, int64_t i) {
+  if constexpr (T == kF64)
+    return _mm256_loadu_pd(reinterpret_cast<const double*>(row) + i);
+  else
+    return _mm256_cvtps_pd(load4<T>(row, i));
+}
+
+template <int32_t T>
+double element(const std::byte* row, int64_t i) {
+  if constexpr (T == kF64)
+    return reinterpret_cast<const double*>(row)[i];
+  else
+    return kv_element(row, T, i);
 }
 
 // s plus q[d] * dimension d of four keys (rows row, row + stride, ...), for d = i..i+3 in order:
@@ -107,11 +128,12 @@ void scores(const double* q, const bitnet_tensor& k, int64_t kvh, int64_t n, int
   }
 }
 
-// acc[i] = sum over keys j, in order, of p[j] * v_j[i]. Lanes are dimensions here: each adds the
-// keys in order, as cpu-generic does. 32 dimensions at a time stay in registers across all keys
-// (kept in memory, each key's add waited for the previous key's store).
+// acc[i] = sum over keys j, in order, of p[j] * v_j[i], v_j at base + j * stride. Lanes are
+// dimensions here: each adds the keys in order, as cpu-generic does. 32 dimensions at a time stay
+// in registers across all keys (kept in memory, each key's add waited for the previous key's
+// store).
 template <int32_t T>
-void weigh_values(const bitnet_tensor& v, int64_t kvh, const std::vector<double>& p, int64_t hd,
+void weigh_values(const std::byte* base, size_t stride, const std::vector<double>& p, int64_t hd,
                   double* acc) {
   const auto n = static_cast<int64_t>(p.size());
   int64_t i = 0;
@@ -120,24 +142,73 @@ void weigh_values(const bitnet_tensor& v, int64_t kvh, const std::vector<double>
     for (auto& e : a)
       e = _mm256_setzero_pd();
     for (int64_t j = 0; j < n; ++j) {
-      const std::byte* vr = row_ptr(v, kvh, j);
+      const std::byte* vr = base + j * stride;
       const __m256d pj = _mm256_set1_pd(p[static_cast<size_t>(j)]);
       for (int c = 0; c < 8; ++c)
-        a[c] = _mm256_add_pd(a[c], _mm256_mul_pd(pj, _mm256_cvtps_pd(load4<T>(vr, i + 4 * c))));
+        a[c] = _mm256_add_pd(a[c], _mm256_mul_pd(pj, load4d<T>(vr, i + 4 * c)));
     }
     for (int c = 0; c < 8; ++c)
       _mm256_storeu_pd(acc + i + 4 * c, a[c]);
   }
   for (int64_t j = 0; j < n; ++j) {
-    const std::byte* vr = row_ptr(v, kvh, j);
+    const std::byte* vr = base + j * stride;
     const double pj = p[static_cast<size_t>(j)];
     int64_t d = i;
     for (; d + 4 <= hd; d += 4)
       _mm256_storeu_pd(acc + d, _mm256_add_pd(_mm256_loadu_pd(acc + d),
-                                              _mm256_mul_pd(_mm256_set1_pd(pj),
-                                                            _mm256_cvtps_pd(load4<T>(vr, d)))));
+                                              _mm256_mul_pd(_mm256_set1_pd(pj), load4d<T>(vr, d))));
     for (; d < hd; ++d)
-      acc[d] += pj * kv_element(vr, T, d);
+      acc[d] += pj * element<T>(vr, d);
+  }
+}
+
+// K and V of every KV head converted to double once for all the queries of a prefill (each key
+// serves every query after it): keys transposed, kt[h][d][j] with rows padded with zeros to
+// whole blocks of kKeyBlock, so dimension d of four keys is one load with neither conversion
+// nor shuffle; values as rows, vd[h][j][d].
+constexpr int64_t kKeyBlock = 32;
+
+struct KvDoubles {
+  int64_t n = 0, stride = 0, hd = 0;
+  std::vector<double> kt, vd;
+
+  KvDoubles(const bitnet_tensor& k, const bitnet_tensor& v, int64_t keys)
+      : n(keys),
+        stride((keys + kKeyBlock - 1) / kKeyBlock * kKeyBlock),
+        hd(k.ne[0]),
+        kt(static_cast<size_t>(k.ne[1] * hd * stride)),
+        vd(static_cast<size_t>(k.ne[1] * hd * n)) {
+    for (int64_t h = 0; h < k.ne[1]; ++h)
+      for (int64_t j = 0; j < n; ++j) {
+        const std::byte *kr = row_ptr(k, h, j), *vr = row_ptr(v, h, j);
+        for (int64_t d = 0; d < hd; ++d) {
+          kt[static_cast<size_t>((h * hd + d) * stride + j)] = kv_element(kr, k.type, d);
+          vd[static_cast<size_t>((h * n + j) * hd + d)] = kv_element(vr, v.type, d);
+        }
+      }
+  }
+  const double* keys(int64_t h) const { return kt.data() + h * hd * stride; }
+  const std::byte* values(int64_t h) const {
+    return reinterpret_cast<const std::byte*>(vd.data() + h * n * hd);
+  }
+};
+
+// p[j] = q . k_j for the keys of kt ([d][j], rows of `stride`), in dimension order per key, for
+// j below `count` rounded up to a whole block (p has room): eight chains of four keys.
+void scores_t(const double* q, const double* kt, int64_t stride, int64_t count, int64_t hd,
+              double* p) {
+  for (int64_t j = 0; j < count; j += kKeyBlock) {
+    __m256d s[kKeyBlock / 4];
+    for (auto& e : s)
+      e = _mm256_setzero_pd();
+    for (int64_t d = 0; d < hd; ++d) {
+      const __m256d qd = _mm256_set1_pd(q[d]);
+      const double* col = kt + d * stride + j;
+      for (int c = 0; c < kKeyBlock / 4; ++c)
+        s[c] = _mm256_add_pd(s[c], _mm256_mul_pd(qd, _mm256_loadu_pd(col + 4 * c)));
+    }
+    for (int c = 0; c < kKeyBlock / 4; ++c)
+      _mm256_storeu_pd(p + j + 4 * c, s[c]);
   }
 }
 
@@ -153,11 +224,18 @@ void attention(const bitnet_tensor& dst) {
                                       std::to_string(pos[t]) + ", outside the " +
                                       std::to_string(n_kv) + " keys given");
   const double scale = dst.op_params[0];
+  // Several queries (a prefill) read the same keys many times: convert them once.
+  std::optional<KvDoubles> kv;
+  if (q.ne[2] > 1) kv.emplace(k, v, *std::max_element(pos, pos + q.ne[2]) + 1);
   cpu_generic::for_rows(dst, [&](int64_t head, int64_t t, int64_t) {
     const float* qf = f32_row(q, head, t);
     const int64_t kvh = head / group, n = pos[t] + 1;
     std::vector<double> qd(qf, qf + hd), p(static_cast<size_t>(n)), acc(static_cast<size_t>(hd));
-    if (k.type == BITNET_TYPE_F32)
+    if (kv) {
+      p.resize(static_cast<size_t>((n + kKeyBlock - 1) / kKeyBlock * kKeyBlock));
+      scores_t(qd.data(), kv->keys(kvh), kv->stride, n, hd, p.data());
+      p.resize(static_cast<size_t>(n));
+    } else if (k.type == BITNET_TYPE_F32)
       scores<BITNET_TYPE_F32>(qd.data(), k, kvh, n, hd, p.data());
     else
       scores<BITNET_TYPE_F16>(qd.data(), k, kvh, n, hd, p.data());
@@ -167,10 +245,14 @@ void attention(const bitnet_tensor& dst) {
     double sum = 0;
     for (double& e : p)
       sum += (e = std::exp(e - mx));
-    if (v.type == BITNET_TYPE_F32)
-      weigh_values<BITNET_TYPE_F32>(v, kvh, p, hd, acc.data());
+    const std::byte* v0 = row_ptr(v, kvh, 0);
+    if (kv)
+      weigh_values<kF64>(kv->values(kvh), static_cast<size_t>(hd) * sizeof(double), p, hd,
+                         acc.data());
+    else if (v.type == BITNET_TYPE_F32)
+      weigh_values<BITNET_TYPE_F32>(v0, v.nb[2], p, hd, acc.data());
     else
-      weigh_values<BITNET_TYPE_F16>(v, kvh, p, hd, acc.data());
+      weigh_values<BITNET_TYPE_F16>(v0, v.nb[2], p, hd, acc.data());
     float* out = f32_row(dst, head, t);
     for (int64_t i = 0; i < hd; ++i)
       out[i] = static_cast<float>(acc[static_cast<size_t>(i)] / sum);
