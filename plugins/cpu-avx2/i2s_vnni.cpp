@@ -1,120 +1,99 @@
 #include "i2s_vnni.hpp"
 
-#include <immintrin.h>
+#include <algorithm>
+#include <array>
+#include <cstring>
+#include <utility>
 
-#include <vector>
+#include <immintrin.h>
 
 #pragma GCC target("avx2,fma,f16c,avx512f,avx512bw,avx512vl,avx512vnni")
 // GCC 12's own 512-bit extract and insert intrinsics start from an undefined register, which
-// its -Wuninitialized reports at every use of _mm512_reduce_add_epi32.
+// its -Wuninitialized reports at every use of the 512-bit reductions and extracts.
 #pragma GCC diagnostic ignored "-Wuninitialized"
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+
+#include "vnni_panel.hpp"
 
 namespace bitnet::cpu_avx2 {
 namespace {
 
-// The codes of two blocks in a 64-byte load, group g (elements 32g.. of each block).
-__m512i codes(__m512i bytes, int g) {
-  return _mm512_and_si512(_mm512_srli_epi16(bytes, 6 - 2 * g), _mm512_set1_epi8(3));
-}
+constexpr int64_t kGroupStride = 4 * kActGroup;  // bytes from one activation dword to the next
 
-int32_t reduce(__m512i v) {
-  return _mm512_reduce_add_epi32(v);
-}
-
-// sum code * x over a lone last block (x in its own order).
-int32_t tail_block(const std::byte* w, const int8_t* x) {
-  const __m256i bytes = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w));
-  __m256i s = _mm256_setzero_si256();
-  for (int g = 0; g < 4; ++g)
-    s = _mm256_dpbusd_epi32(
-        s, _mm256_and_si256(_mm256_srli_epi16(bytes, 6 - 2 * g), _mm256_set1_epi8(3)),
-        _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x + 32 * g)));
-  return reduce(_mm512_inserti64x4(_mm512_setzero_si512(), s, 0));
-}
-
-// The same double arithmetic as cpu-generic, so results agree to the bit.
-float finish(int32_t sum, float scale, const RowActs& a, int64_t n) {
-  return static_cast<float>(static_cast<double>(scale) * (sum - a.total(n)) * a.step(n));
-}
-
-// W weight rows against R activation rows. One accumulator per (weight row, activation row)
-// chains the four code groups (with too few pairs to hide vpdpbusd's latency that way, each
-// group has its own), and each 64-byte activation load serves W weight rows: with one weight
-// row per pass, prefill re-read every activation row from L2 for each weight row and ran at a
-// quarter of vpdpbusd's rate.
-template <int W, int R>
-void tile(const std::byte* w, size_t stride, int64_t k, float scale, const RowActs& a, int64_t n0,
-          float* out) {
-  constexpr int G = W * R <= 4 ? 4 : 1;
-  __m512i acc[W][R][G];
-  for (int i = 0; i < W; ++i)
-    for (int r = 0; r < R; ++r)
-      for (int g = 0; g < G; ++g)
-        acc[i][r][g] = _mm512_setzero_si512();
-  const int8_t* x[R];
-  for (int r = 0; r < R; ++r)
-    x[r] = a.row(n0 + r);
-  const int64_t pairs = k / 256;
-  for (int64_t p = 0; p < pairs; ++p) {
-    __m512i bytes[W];
-    for (int i = 0; i < W; ++i)
-      bytes[i] = _mm512_loadu_si512(w + i * stride + 64 * p);
-    for (int g = 0; g < 4; ++g) {
-      __m512i xs[R];
-      for (int r = 0; r < R; ++r)
-        xs[r] = _mm512_loadu_si512(x[r] + 256 * p + 64 * g);
-      for (int i = 0; i < W; ++i) {
-        const __m512i c = codes(bytes[i], g);
-        for (int r = 0; r < R; ++r)
-          acc[i][r][g % G] = _mm512_dpbusd_epi32(acc[i][r][g % G], c, xs[r]);
+// R activation rows of group x against the panel. I2_S byte j of a 128-element block holds
+// elements j, j+32, j+64, j+96 at shifts 6, 4, 2, 0, so dword c of block b at shift 6 - 2s
+// holds elements 128b + 32s + 4c .. +3: four consecutive activations, one broadcast.
+template <int R>
+void dot_rows(const uint32_t* words, int64_t k, const int8_t* x, const int32_t* totals,
+              const double* steps, double scale, float* out) {
+  __m512i acc[R];
+  for (auto& v : acc)
+    v = _mm512_setzero_si512();
+  const __m512i m3 = _mm512_set1_epi8(3);
+  for (int64_t b = 0; b < k / 128; ++b)
+    for (int c = 0; c < 8; ++c) {
+      const __m512i packed = _mm512_loadu_si512(words + (8 * b + c) * kPanelRows);
+#pragma GCC unroll 4
+      for (int s = 0; s < 4; ++s) {
+        const __m512i codes = _mm512_and_si512(_mm512_srli_epi16(packed, 6 - 2 * s), m3);
+        const int8_t* xs = x + (32 * b + 8 * s + c) * kGroupStride;
+#pragma GCC unroll 16
+        for (int r = 0; r < R; ++r) {
+          int32_t v;
+          std::memcpy(&v, xs + 4 * r, 4);
+          acc[r] = _mm512_dpbusd_epi32(acc[r], codes, _mm512_set1_epi32(v));
+        }
       }
     }
+  // Codes mean c - 1: sum (c - 1) x = sum c x - total. Then scale * sum * step in double, in
+  // cpu-generic's order.
+  for (int r = 0; r < R; ++r) {
+    const __m512i sum = _mm512_sub_epi32(acc[r], _mm512_set1_epi32(totals[r]));
+    const __m512d sd = _mm512_set1_pd(scale), st = _mm512_set1_pd(steps[r]);
+    const __m512d lo =
+        _mm512_mul_pd(_mm512_mul_pd(sd, _mm512_cvtepi32_pd(_mm512_castsi512_si256(sum))), st);
+    const __m512d hi =
+        _mm512_mul_pd(_mm512_mul_pd(sd, _mm512_cvtepi32_pd(_mm512_extracti64x4_epi64(sum, 1))), st);
+    _mm256_storeu_ps(out + r * kPanelRows, _mm512_cvtpd_ps(lo));
+    _mm256_storeu_ps(out + r * kPanelRows + 8, _mm512_cvtpd_ps(hi));
   }
-  for (int i = 0; i < W; ++i)
-    for (int r = 0; r < R; ++r) {
-      __m512i total = acc[i][r][0];
-      for (int g = 1; g < G; ++g)
-        total = _mm512_add_epi32(total, acc[i][r][g]);
-      int32_t sum = reduce(total);
-      if ((k / 128) % 2) sum += tail_block(w + i * stride + 64 * pairs, x[r] + 256 * pairs);
-      out[i * kTileRows + r] = finish(sum, scale, a, n0 + r);
-    }
 }
 
-using TileFn = void (*)(const std::byte*, size_t, int64_t, float, const RowActs&, int64_t, float*);
+using DotFn = void (*)(const uint32_t*, int64_t, const int8_t*, const int32_t*, const double*,
+                       double, float*);
 
-template <int W>
-constexpr TileFn tile_for(int r) {
-  return r == 4 ? tile<W, 4> : r == 3 ? tile<W, 3> : r == 2 ? tile<W, 2> : tile<W, 1>;
+template <size_t... I>
+constexpr std::array<DotFn, sizeof...(I)> dot_table(std::index_sequence<I...>) {
+  return {dot_rows<static_cast<int>(I) + 1>...};
 }
+
+constexpr auto kDot = dot_table(std::make_index_sequence<kActGroup>());
 
 }  // namespace
 
-void pair_blocks(RowActs& acts) {
-  const int64_t k = acts.k, n = static_cast<int64_t>(acts.amax.size()), pairs = k / 256;
-  std::vector<int8_t> out(acts.q.size());
-  for (int64_t r = 0; r < n; ++r) {
-    const int8_t* src = acts.q.data() + r * k;
-    int8_t* dst = out.data() + r * k;
-    for (int64_t p = 0; p < pairs; ++p)
-      for (int g = 0; g < 4; ++g)
-        for (int h = 0; h < 2; ++h)
-          for (int j = 0; j < 32; ++j)
-            dst[256 * p + 64 * g + 32 * h + j] = src[(2 * p + h) * 128 + 32 * g + j];
-    for (int64_t i = 256 * pairs; i < k; ++i)
-      dst[i] = src[i];
+void I2sPanel::pack(const std::byte* w, size_t stride, int rows, int64_t k) {
+  k_ = k;
+  const int64_t words = k / 16;  // a multiple of 8: I2_S rows are whole 128-element blocks
+  words_.resize(static_cast<size_t>(words * kPanelRows));
+  for (int64_t c0 = 0; c0 < words; c0 += 16) {
+    const int n = static_cast<int>(std::min<int64_t>(16, words - c0));
+    const auto live = static_cast<__mmask16>((1u << n) - 1);
+    __m512i lines[16], cols[16];
+    for (int i = 0; i < 16; ++i)
+      lines[i] = i < rows ? _mm512_maskz_loadu_epi32(live, w + i * stride + 4 * c0)
+                          : _mm512_setzero_si512();
+    transpose16(lines, cols);
+    for (int j = 0; j < n; ++j)
+      _mm512_storeu_si512(words_.data() + (c0 + j) * kPanelRows, cols[j]);
   }
-  acts.q.swap(out);
 }
 
-void dot_i2_s_vnni(const std::byte* w, size_t stride, int w_rows, int64_t k, float scale,
-                   const RowActs& a, int64_t n0, int r, float* out) {
-  const TileFn fn = w_rows == 4   ? tile_for<4>(r)
-                    : w_rows == 3 ? tile_for<3>(r)
-                    : w_rows == 2 ? tile_for<2>(r)
-                                  : tile_for<1>(r);
-  fn(w, stride, k, scale, a, n0, out);
+void I2sPanel::dot(const TernaryActs& a, int64_t g, int r_count, float scale, float* out) const {
+  int32_t totals[kActGroup];
+  for (int r = 0; r < r_count; ++r)
+    totals[r] = a.total(g * kActGroup + r);
+  kDot[static_cast<size_t>(r_count - 1)](words_.data(), k_, a.group(g), totals,
+                                         a.step.data() + g * kActGroup, scale, out);
 }
 
 }  // namespace bitnet::cpu_avx2

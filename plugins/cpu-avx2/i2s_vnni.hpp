@@ -1,27 +1,32 @@
-// The I2_S matmul with AVX-512 VNNI (the cpu-avx512 variant): vpdpbusd multiplies the 2-bit
-// codes by int8 activations and accumulates in 32 bits in one instruction, on two 128-element
-// blocks per 512-bit register.
+// The I2_S prefill matmul with AVX-512 VNNI (the cpu-avx512 variant). kPanelRows weight rows are
+// transposed once per matmul into a panel whose 64-byte lines hold the same packed dword (16
+// codes) of every row; a vpdpbusd then multiplies 4 codes of each of the 16 rows by the same 4
+// activations, broadcast from memory, and each accumulator lane ends as one output: no
+// horizontal sums, no activation reordering, and each code vector serves up to kActGroup
+// activation rows.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
+#include <vector>
 
-#include "activations.hpp"
+#include "ternary_acts.hpp"
 
 namespace bitnet::cpu_avx2 {
 
-// Activation rows reordered so that each 64-byte load matches a 512-bit load of weights (two
-// blocks): per block pair, per group g, 32 values of the first block then 32 of the second.
-// An odd last block keeps its own order.
-void pair_blocks(RowActs& acts);
+inline constexpr int kPanelRows = 16;
 
-// Weight rows and activation rows per tile.
-inline constexpr int kTileRows = 4;
+class I2sPanel {
+ public:
+  // Weight rows w, w + stride, ... (rows of them, 1 to kPanelRows; k elements each).
+  void pack(const std::byte* w, size_t stride, int rows, int64_t k);
+  // out[r * kPanelRows + i] = weight row i . activation row kActGroup * g + r for r < r_count,
+  // with the tensor's `scale`, as cpu-generic computes it to the bit.
+  void dot(const TernaryActs& a, int64_t g, int r_count, float scale, float* out) const;
 
-// dot of weight rows w, w + stride, ... (w_rows of them, k elements each, I2_S, per-tensor
-// `scale`) with rows n0..n0+r-1 of pair_blocks()-ordered activations, as cpu-generic computes
-// it to the bit, into out[i * kTileRows + n]; w_rows and r are 1 to kTileRows.
-void dot_i2_s_vnni(const std::byte* w, size_t stride, int w_rows, int64_t k, float scale,
-                   const RowActs& a, int64_t n0, int r, float* out);
+ private:
+  int64_t k_ = 0;
+  std::vector<uint32_t> words_;  // [k / 16][kPanelRows]
+};
 
 }  // namespace bitnet::cpu_avx2

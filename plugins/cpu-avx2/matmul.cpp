@@ -14,8 +14,7 @@
 #if BITNET_CPU_AVX512
 #include "block_vnni.hpp"
 #include "decode_vnni.hpp"
-#include "i2s_vnni.hpp"
-#include "tq2_vnni.hpp"
+#include "ternary_prefill.hpp"
 #endif
 
 #pragma GCC target("avx2,fma,f16c")
@@ -78,31 +77,6 @@ bool block_vnni_tiles(const bitnet_tensor& w, const bitnet_tensor& x) {
          x.ne[1] > 4;
 }
 
-// The ternary types in tiles of kTileRows weight rows by kTileRows activation rows.
-void run_rows_ternary_vnni(const Job& j, int64_t m_begin, int64_t m_end) {
-  const int64_t n_count = j.x->ne[1], k = j.w->ne[0];
-  const size_t stride = j.w->nb[1];
-  float out[kTileRows * kTileRows];
-  for (int64_t m = m_begin; m < m_end; m += kTileRows) {
-    const int w_rows = static_cast<int>(std::min<int64_t>(kTileRows, m_end - m));
-    const std::byte* wr = j.w_rows + m * static_cast<int64_t>(stride);
-    for (int64_t n = 0; n < n_count; n += kTileRows) {
-      const int r = static_cast<int>(std::min<int64_t>(kTileRows, n_count - n));
-      if (j.w->type == BITNET_TYPE_I2_S)
-        dot_i2_s_vnni(wr, stride, w_rows, k, j.i2s_scale, j.rows, n, r, out);
-      else
-        dot_tq2_0_vnni(wr, stride, w_rows, k, j.rows, n, r, out);
-      for (int i = 0; i < r; ++i) {
-        float* row = f32_row(*j.dst, n + i, j.i2, j.i3);
-        for (int wi = 0; wi < w_rows; ++wi)
-          row[m + wi] = out[wi * kTileRows + i];
-      }
-    }
-  }
-}
-#endif
-
-#if BITNET_CPU_AVX512
 // One activation row: cpu-avx512's decode row kernels over the batch's weight rows.
 void run_decode(const Job& j, DecodeActs& acts, size_t grain) {
   const bitnet_tensor& w = *j.w;
@@ -118,9 +92,6 @@ void run_decode(const Job& j, DecodeActs& acts, size_t grain) {
 
 void run_rows(const Job& j, int64_t m_begin, int64_t m_end) {
 #if BITNET_CPU_AVX512
-  // Prefill only: one activation row (decode) takes run_decode's row kernels.
-  if ((j.w->type == BITNET_TYPE_I2_S || j.w->type == BITNET_TYPE_TQ2_0) && j.x->ne[1] > 1)
-    return run_rows_ternary_vnni(j, m_begin, m_end);
   if (block_vnni_tiles(*j.w, *j.x))
     return mul_mat_block_vnni(j.w->type, j.w_rows, j.w->nb[1], j.blocks, j.x->ne[1],
                               f32_row(*j.dst, 0, j.i2, j.i3), j.dst->nb[1], m_begin, m_end);
@@ -154,6 +125,12 @@ void run_rows(const Job& j, int64_t m_begin, int64_t m_end) {
 }  // namespace
 
 void mul_mat(const bitnet_tensor& dst) {
+#if BITNET_CPU_AVX512
+  // Prefill only: one activation row (decode) takes run_decode's row kernels.
+  const int32_t type = dst.src[0]->type;
+  if ((type == BITNET_TYPE_I2_S || type == BITNET_TYPE_TQ2_0) && dst.src[1]->ne[1] > 1)
+    return ternary_prefill(dst);
+#endif
   Job j{&dst, dst.src[0], dst.src[1], 0, 0, nullptr, {}, {}, 0};
   const bitnet_tensor& w = *j.w;
   if (w.type == BITNET_TYPE_I2_S) j.i2s_scale = cpu_generic::i2s_scale(w);
@@ -183,10 +160,6 @@ void mul_mat(const bitnet_tensor& dst) {
         case BITNET_TYPE_I2_S:
         case BITNET_TYPE_TQ2_0:
           quantize_rows(*j.x, i2, i3, j.rows);
-#if BITNET_CPU_AVX512
-          if (j.x->ne[1] > 1 && w.type == BITNET_TYPE_I2_S) pair_blocks(j.rows);
-          if (j.x->ne[1] > 1 && w.type == BITNET_TYPE_TQ2_0) pair_tq2_0_halves(j.rows);
-#endif
           break;
       }
 #if BITNET_CPU_AVX512

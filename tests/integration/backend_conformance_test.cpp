@@ -97,10 +97,11 @@ BOOST_AUTO_TEST_CASE(every_claimed_op_and_type_matches_cpu_generic) {
     int checked = 0;
     for (const OpSupport& op : caps.ops)
       for (int32_t type : op.types) {
-        for (int64_t n_act : op.op == BITNET_OP_MUL_MAT ? std::vector<int64_t>{1, 5, 70}
-                                                        : std::vector<int64_t>{5}) {
+        for (int64_t n_act : op.op == BITNET_OP_MUL_MAT     ? std::vector<int64_t>{1, 5, 70}
+                             : op.op == BITNET_OP_ATTENTION ? std::vector<int64_t>{5, 40}
+                                                            : std::vector<int64_t>{5}) {
           // 1 and a few activation rows are decode, more are prefill: fast backends take
-          // different kernels for each.
+          // different kernels for each. Attention over 40 keys runs cpu-avx2's blocks of 16.
           BOOST_TEST_CONTEXT(p->name << " " << sdk::op_name(op.op) << " " << sdk::type_name(type)
                                      << " x" << n_act) {
             const bitnet_test::OpCase c(op.op, type, rng, n_act);

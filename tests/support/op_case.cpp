@@ -144,6 +144,10 @@ OpCase::OpCase(int32_t op, int32_t type, std::mt19937& rng, int64_t n_act, int64
       reshape(probe.node, {k, 3});
     }
   }
+  if (op == BITNET_OP_ATTENTION && n_act > leaves[1].ne[2]) {
+    reshape(leaves[1], {leaves[1].ne[0], leaves[1].ne[1], n_act});
+    reshape(leaves[2], {leaves[2].ne[0], leaves[2].ne[1], n_act});
+  }
   for (int i = 0; i < BITNET_MAX_SRC && probe.node.src[i]; ++i) {
     const bitnet_tensor& t = leaves[i];
     const int64_t elems = t.ne[0] * t.ne[1] * t.ne[2] * t.ne[3];
@@ -151,8 +155,10 @@ OpCase::OpCase(int32_t op, int32_t type, std::mt19937& rng, int64_t n_act, int64
       data.push_back(random_weights(t.type, elems, rng));
       continue;
     }
-    // Row ids within the table; positions within the probe's 8 keys.
-    const int64_t limit = op == BITNET_OP_GET_ROWS ? leaves[0].ne[1] : 8;
+    // Row ids within the table; positions within the keys (the probe's 8 for ROPE).
+    const int64_t limit = op == BITNET_OP_GET_ROWS    ? leaves[0].ne[1]
+                          : op == BITNET_OP_ATTENTION ? leaves[1].ne[2]
+                                                      : 8;
     std::vector<std::byte> ids;
     for (int64_t j = 0; j < elems; ++j)
       put(ids, static_cast<int32_t>(limit - 1 - 2 * j));
