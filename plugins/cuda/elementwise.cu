@@ -2,16 +2,13 @@
 // output, threads across the row, every tensor addressed through its strides.
 #include "dequant.cuh"
 #include "kernels.hpp"
+#include "launch.cuh"
+#include "rows.cuh"
 
 namespace bitnet::cuda {
 namespace {
 
 constexpr int kThreads = 256;
-
-__device__ __forceinline__ char* row_of(const DevTensor& t, int64_t r) {
-  const int64_t i1 = r % t.ne[1], i2 = (r / t.ne[1]) % t.ne[2], i3 = r / (t.ne[1] * t.ne[2]);
-  return t.data + i1 * t.nb[1] + i2 * t.nb[2] + i3 * t.nb[3];
-}
 
 __device__ __forceinline__ const float* broadcast_row(const DevTensor& b, const DevTensor& a,
                                                       int64_t r) {
@@ -40,6 +37,7 @@ __device__ __forceinline__ int64_t stride() {
 }
 
 __global__ void binary(DevTensor dst, DevTensor a, DevTensor b, bool add) {
+  grid_wait();
   const float* x = reinterpret_cast<const float*>(row_of(a, blockIdx.x));
   const float* y = broadcast_row(b, a, blockIdx.x);
   float* out = reinterpret_cast<float*>(row_of(dst, blockIdx.x));
@@ -50,6 +48,7 @@ __global__ void binary(DevTensor dst, DevTensor a, DevTensor b, bool add) {
 }
 
 __global__ void scale(DevTensor dst, DevTensor a, float s) {
+  grid_wait();
   const float* x = reinterpret_cast<const float*>(row_of(a, blockIdx.x));
   float* out = reinterpret_cast<float*>(row_of(dst, blockIdx.x));
   for (int64_t i = first(); i < dst.ne[0]; i += stride())
@@ -57,6 +56,7 @@ __global__ void scale(DevTensor dst, DevTensor a, float s) {
 }
 
 __global__ void glu(DevTensor dst, DevTensor g, DevTensor u, bool silu) {
+  grid_wait();
   const float* gr = reinterpret_cast<const float*>(row_of(g, blockIdx.x));
   const float* ur = reinterpret_cast<const float*>(row_of(u, blockIdx.x));
   float* out = reinterpret_cast<float*>(row_of(dst, blockIdx.x));
@@ -68,15 +68,12 @@ __global__ void glu(DevTensor dst, DevTensor g, DevTensor u, bool silu) {
 }
 
 __global__ void cpy(DevTensor dst, Dynamic address, DevTensor src) {
+  grid_wait();
   const float* x = reinterpret_cast<const float*>(row_of(src, blockIdx.x));
   dst.data = reinterpret_cast<char*>(address.values[address.slot]);
   char* out = row_of(dst, blockIdx.x);
-  for (int64_t i = first(); i < dst.ne[0]; i += stride()) {
-    if (dst.type == BITNET_TYPE_F16)
-      reinterpret_cast<__half*>(out)[i] = __float2half_rn(x[i]);
-    else
-      reinterpret_cast<float*>(out)[i] = x[i];
-  }
+  for (int64_t i = first(); i < dst.ne[0]; i += stride())
+    store_element(out, dst.type, i, x[i]);
 }
 
 constexpr int kNormThreads = 1024;
@@ -102,22 +99,32 @@ __device__ __forceinline__ float block_reduce(float v, bool max, float* partial)
 __global__ void __launch_bounds__(kNormThreads)
     rms_norm(DevTensor dst, DevTensor src, DevTensor add_a, DevTensor add_b, bool add,
              const float* weight, float eps, int8_t* q, float* amax_out) {
+  const int64_t n = dst.ne[0], held_end = static_cast<int64_t>(kNormThreads) * kNormHeld;
+  if (weight && threadIdx.x * 32 < n) prefetch_l2(weight + threadIdx.x * 32);
+  grid_wait();
   __shared__ float partial[kNormThreads / 32];
   float* x = reinterpret_cast<float*>(row_of(src, blockIdx.x));
   const float* a = add ? reinterpret_cast<const float*>(row_of(add_a, blockIdx.x)) : nullptr;
   const float* b = add ? reinterpret_cast<const float*>(row_of(add_b, blockIdx.x)) : nullptr;
   float* out = reinterpret_cast<float*>(row_of(dst, blockIdx.x));
-  const int64_t n = dst.ne[0], held_end = static_cast<int64_t>(kNormThreads) * kNormHeld;
-  float v[kNormHeld];
-  float sum = 0.0f;
+  // Every load comes before the first store: the rows may alias as far as the compiler knows,
+  // so a load after a store would wait for that store to land, one round trip per element.
+  float v[kNormHeld], w[kNormHeld];
 #pragma unroll
   for (int j = 0; j < kNormHeld; ++j) {
     const int64_t i = threadIdx.x + static_cast<int64_t>(j) * kNormThreads;
     v[j] = 0.0f;
+    w[j] = 1.0f;
     if (i < n) {
-      if (add) x[i] = a[i] + b[i];
-      v[j] = x[i];
+      v[j] = add ? a[i] + b[i] : x[i];
+      if (weight) w[j] = weight[i];
     }
+  }
+  float sum = 0.0f;
+#pragma unroll
+  for (int j = 0; j < kNormHeld; ++j) {
+    const int64_t i = threadIdx.x + static_cast<int64_t>(j) * kNormThreads;
+    if (add && i < n) x[i] = v[j];
     sum = fmaf(v[j], v[j], sum);
   }
   for (int64_t i = held_end + threadIdx.x; i < n; i += kNormThreads) {
@@ -132,7 +139,7 @@ __global__ void __launch_bounds__(kNormThreads)
   for (int j = 0; j < kNormHeld; ++j) {
     const int64_t i = threadIdx.x + static_cast<int64_t>(j) * kNormThreads;
     if (i >= n) break;
-    v[j] = v[j] * inv * (weight ? weight[i] : 1.0f);
+    v[j] = v[j] * inv * w[j];
     out[i] = v[j];
     amax = fmaxf(amax, fabsf(v[j]));
   }
@@ -158,6 +165,7 @@ __global__ void __launch_bounds__(kNormThreads)
 template <int T>
 __global__ void get_rows(DevTensor dst, DevTensor table, const int32_t* ids, ErrorFlag err,
                          int32_t node) {
+  grid_wait();
   const int32_t id = ids[blockIdx.x];
   float* out = reinterpret_cast<float*>(dst.data + blockIdx.x * dst.nb[1]);
   if (id < 0 || id >= table.ne[1]) {
@@ -180,34 +188,38 @@ __global__ void get_rows(DevTensor dst, DevTensor table, const int32_t* ids, Err
 
 void launch_binary(const DevTensor& dst, const DevTensor& a, const DevTensor& b, bool add,
                    cudaStream_t s) {
-  binary<<<element_grid(dst), kThreads, 0, s>>>(dst, a, b, add);
+  launch(binary, element_grid(dst), kThreads, s, dst, a, b, add);
 }
 
 void launch_scale(const DevTensor& dst, const DevTensor& a, float factor, cudaStream_t s) {
-  scale<<<element_grid(dst), kThreads, 0, s>>>(dst, a, factor);
+  launch(scale, element_grid(dst), kThreads, s, dst, a, factor);
 }
 
 void launch_glu(const DevTensor& dst, const DevTensor& g, const DevTensor& u, bool silu,
                 cudaStream_t s) {
-  glu<<<element_grid(dst), kThreads, 0, s>>>(dst, g, u, silu);
+  launch(glu, element_grid(dst), kThreads, s, dst, g, u, silu);
 }
 
 void launch_cpy(const DevTensor& dst, Dynamic dst_address, const DevTensor& src, cudaStream_t s) {
-  cpy<<<element_grid(dst), kThreads, 0, s>>>(dst, dst_address, src);
+  launch(cpy, element_grid(dst), kThreads, s, dst, dst_address, src);
 }
 
 void launch_rms_norm(const DevTensor& dst, const DevTensor& x, const DevTensor* add_a,
                      const DevTensor* add_b, const float* weight, float eps, int8_t* q, float* amax,
                      cudaStream_t s) {
   const bool add = add_a && add_b;
-  rms_norm<<<rows(dst), kNormThreads, 0, s>>>(dst, x, add ? *add_a : x, add ? *add_b : x, add,
-                                              weight, eps, q, amax);
+  launch(rms_norm, rows(dst), kNormThreads, s, dst, x, add ? *add_a : x, add ? *add_b : x, add,
+         weight, eps, q, amax);
+}
+
+int max_held_norm_row() {
+  return kNormThreads * kNormHeld;
 }
 
 void launch_get_rows(const DevTensor& dst, const DevTensor& table, const int32_t* ids,
                      ErrorFlag err, int32_t node, cudaStream_t s) {
   dispatch_weight_type(table.type, [&]<int T>() {
-    get_rows<T><<<static_cast<unsigned>(dst.ne[1]), kThreads, 0, s>>>(dst, table, ids, err, node);
+    launch(get_rows<T>, static_cast<unsigned>(dst.ne[1]), kThreads, s, dst, table, ids, err, node);
   });
 }
 

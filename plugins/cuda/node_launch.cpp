@@ -4,6 +4,7 @@
 #include <bitnet/sdk/ops.hpp>
 #include <bitnet/sdk/types.hpp>
 
+#include <algorithm>
 #include <cstring>
 #include <limits>
 #include <utility>
@@ -11,6 +12,8 @@
 #include "../cpu-generic/ops.hpp"
 #include "buffer.hpp"
 #include "cuda_error.hpp"
+#include "node_groups.hpp"
+#include "tensor_util.hpp"
 
 namespace bitnet::cuda {
 namespace {
@@ -19,55 +22,6 @@ constexpr size_t kAlign = 256;
 
 size_t round_up(size_t n) {
   return (n + kAlign - 1) / kAlign * kAlign;
-}
-
-bool ternary_matmul(const bitnet_tensor& node) {
-  return node.op == BITNET_OP_MUL_MAT &&
-         (node.src[0]->type == BITNET_TYPE_I2_S || node.src[0]->type == BITNET_TYPE_TQ2_0);
-}
-
-int64_t rows(const bitnet_tensor& t) {
-  return t.ne[1] * t.ne[2] * t.ne[3];
-}
-
-bool flat(const bitnet_tensor& t) {
-  return t.ne[2] == 1 && t.ne[3] == 1;
-}
-
-DevTensor dev(const bitnet_tensor& t) {
-  DevTensor d;
-  d.data = device_data(t);
-  d.type = t.type;
-  for (int i = 0; i < 4; ++i) {
-    d.ne[i] = t.ne[i];
-    d.nb[i] = t.nb[i];
-  }
-  return d;
-}
-
-const int32_t* ints(const bitnet_tensor& t) {
-  return reinterpret_cast<const int32_t*>(device_data(t));
-}
-
-// The bytes a tensor spans, first to last.
-std::pair<const char*, const char*> extent(const bitnet_tensor& t) {
-  const char* begin = device_data(t);
-  size_t span = *sdk::row_bytes(t.type, t.ne[0]);
-  for (int d = 1; d < BITNET_MAX_DIMS; ++d)
-    span += static_cast<size_t>(t.ne[d] - 1) * t.nb[d];
-  return {begin, begin + span};
-}
-
-bool overlap(const bitnet_tensor& a, const bitnet_tensor& b) {
-  const auto [a0, a1] = extent(a);
-  const auto [b0, b1] = extent(b);
-  return a0 < b1 && b0 < a1;
-}
-
-bool same_layout(const bitnet_tensor& a, const bitnet_tensor& b) {
-  for (int d = 0; d < BITNET_MAX_DIMS; ++d)
-    if (a.ne[d] != b.ne[d] || (a.ne[d] > 1 && a.nb[d] != b.nb[d])) return false;
-  return device_data(a) == device_data(b);
 }
 
 // Activation rows quantised for ternary matmuls and still valid: the F32 rows they came from.
@@ -97,7 +51,94 @@ float* scratch_amax(const LaunchContext& ctx, int64_t n, int64_t k) {
   return reinterpret_cast<float*>(ctx.scratch->data() + round_up(static_cast<size_t>(n * k)));
 }
 
+// Prefill products go to cuBLAS where it is loaded: I2_S exactly (int8 codes times the int8
+// activations, int32 sums), block-quantised types in F16 (their error bound allows it), F32,
+// F16 and BF16 weights in F32. Weights are unpacked kBlasChunk bytes of rows at a time.
+constexpr int64_t kBlasRows = 8;  // more activation rows than the matvec kernels take
+constexpr size_t kBlasChunk = size_t{64} << 20;
+
+bool block_quantised(int32_t type) {
+  return type == BITNET_TYPE_Q8_0 || type == BITNET_TYPE_Q4_0 || type == BITNET_TYPE_Q4_K ||
+         type == BITNET_TYPE_Q6_K;
+}
+
+bool blas_shape(const bitnet_tensor& node) {
+  const bitnet_tensor &w = *node.src[0], &x = *node.src[1];
+  return x.ne[1] > kBlasRows && w.type != BITNET_TYPE_TQ2_0 && flat(w) && flat(x) && flat(node) &&
+         w.ne[0] % 8 == 0 && x.nb[1] % 4 == 0 && node.nb[1] % 4 == 0;
+}
+
+// Weight rows unpacked per cuBLAS call, so that neither they nor the int32 sums pass kBlasChunk.
+int64_t blas_rows(const bitnet_tensor& node) {
+  const int64_t k = node.src[0]->ne[0], n = node.src[1]->ne[1], m = node.src[0]->ne[1];
+  const auto cap = static_cast<int64_t>(kBlasChunk / (4 * static_cast<size_t>(std::max(k, n))));
+  return std::min(m, std::max<int64_t>(cap / 16 * 16, 16));
+}
+
+size_t blas_scratch(const bitnet_tensor& node) {
+  const auto k = static_cast<size_t>(node.src[0]->ne[0]),
+             n = static_cast<size_t>(node.src[1]->ne[1]);
+  const auto mc = static_cast<size_t>(blas_rows(node));
+  if (node.src[0]->type == BITNET_TYPE_I2_S)
+    return round_up(n * k) + round_up(n * sizeof(float)) + round_up(mc * k) + n * mc * 4;
+  return round_up(n * k * 2) + mc * k * 4;
+}
+
+void blas_mul_mat(const bitnet_tensor& node, const LaunchContext& ctx, Quantized& held) {
+  const bitnet_tensor &w = *node.src[0], &x = *node.src[1];
+  const int64_t m = w.ne[1], n = x.ne[1], k = w.ne[0], mc = blas_rows(node);
+  char* const w_data = device_data(w);
+  char* const x_data = device_data(x);
+  char* const d_data = device_data(node);
+  char* const base = ctx.scratch->data();
+  const auto* x_rows = reinterpret_cast<const float*>(x_data);
+  if (w.type == BITNET_TYPE_I2_S) {
+    if (!held.holds(x)) {
+      launch_quantize_rows(x_rows, x.nb[1], n, k, scratch_q(ctx), scratch_amax(ctx, n, k),
+                           ctx.stream);
+      held = Quantized{x_data, k, n, x.nb[1]};
+    }
+    auto* codes = reinterpret_cast<int8_t*>(base + round_up(static_cast<size_t>(n * k)) +
+                                            round_up(static_cast<size_t>(n) * 4));
+    auto* sums = reinterpret_cast<int32_t*>(reinterpret_cast<char*>(codes) +
+                                            round_up(static_cast<size_t>(mc * k)));
+    const auto* scale = reinterpret_cast<const float*>(w_data + static_cast<size_t>(m) * w.nb[1]);
+    for (int64_t m0 = 0; m0 < m; m0 += mc) {
+      const int64_t rows_now = std::min(mc, m - m0);
+      launch_i2s_to_int8(w_data + m0 * w.nb[1], w.nb[1], rows_now, k, codes, ctx.stream);
+      ctx.blas->gemm(CUDA_R_8I, codes, k, scratch_q(ctx), k, sums, rows_now, rows_now, n, k);
+      launch_scale_ternary(sums, rows_now, n, scale, scratch_amax(ctx, n, k),
+                           reinterpret_cast<float*>(d_data) + m0, node.nb[1], ctx.stream);
+    }
+    return;
+  }
+  const bool half = block_quantised(w.type);
+  const void* xs = x_data;
+  int64_t ldb = static_cast<int64_t>(x.nb[1] / 4);
+  if (half) {
+    launch_rows_to_half(x_rows, x.nb[1], n, k, base, ctx.stream);
+    xs = base;
+    ldb = k;
+  }
+  char* const unpacked = base + round_up(static_cast<size_t>(n * k) * 2);
+  for (int64_t m0 = 0; m0 < m; m0 += mc) {
+    const int64_t rows_now = std::min(mc, m - m0);
+    const char* rows_at = w_data + m0 * w.nb[1];
+    int64_t lda = k;
+    if (w.type == BITNET_TYPE_F32) {
+      lda = static_cast<int64_t>(w.nb[1] / 4);
+    } else {
+      launch_weights_to(w.type, half, rows_at, w.nb[1], rows_now, k, unpacked, ctx.stream);
+      rows_at = unpacked;
+    }
+    ctx.blas->gemm(half ? CUDA_R_16F : CUDA_R_32F, rows_at, lda, xs, ldb,
+                   reinterpret_cast<float*>(d_data) + m0, static_cast<int64_t>(node.nb[1] / 4),
+                   rows_now, n, k);
+  }
+}
+
 void mul_mat(const bitnet_tensor& node, const LaunchContext& ctx, Quantized& held) {
+  if (ctx.blas && blas_shape(node)) return blas_mul_mat(node, ctx, held);
   const bitnet_tensor &w = *node.src[0], &x = *node.src[1];
   char* const w_data = device_data(w);
   char* const x_data = device_data(x);
@@ -159,10 +200,11 @@ void launch_node(const bitnet_tensor& node, int32_t index, const LaunchContext& 
       if (quantize_output) held = Quantized{device_data(node), node.ne[0], node.ne[1], node.nb[1]};
       return;
     }
-    case BITNET_OP_ROPE:
-      return launch_rope(dev(node), dev(*src[0]), ints(*src[1]),
-                         static_cast<int>(node.op_params[0]), node.op_params[1],
-                         static_cast<int>(node.op_params[2]) == BITNET_ROPE_NEOX, ctx.stream);
+    case BITNET_OP_ROPE: {
+      const bitnet_tensor* one[] = {&node};
+      return launch_row_tasks(rope_run(one, 1, static_cast<size_t>(index), ctx.dynamic).tasks,
+                              ctx.stream);
+    }
     case BITNET_OP_ATTENTION:
       return launch_attention(dev(node), dev(*src[0]), dev(*src[1]), dev(*src[2]), dynamic,
                               ints(*src[3]), node.op_params[0], ctx.error, index, ctx.stream);
@@ -174,14 +216,43 @@ void launch_node(const bitnet_tensor& node, int32_t index, const LaunchContext& 
   }
 }
 
-// A residual ADD (no broadcasting) whose sum the next node, an RMS_NORM, takes as its input,
-// and whose inputs the norm's output does not overlap: one kernel does both.
+// A residual ADD (no broadcasting) whose sum the next node, an RMS_NORM, takes as its input:
+// one kernel does both. The norm's output may reuse the ADD's inputs' memory only where one
+// block holds the whole row in registers before writing (a single row of at most
+// max_held_norm_row() elements); with more rows, blocks would race.
 bool adds_into_norm(const bitnet_tensor& add, const bitnet_tensor* norm) {
   if (add.op != BITNET_OP_ADD || !norm || norm->op != BITNET_OP_RMS_NORM) return false;
   const bitnet_tensor &a = *add.src[0], &b = *add.src[1];
   for (int d = 0; d < BITNET_MAX_DIMS; ++d)
     if (b.ne[d] != add.ne[d]) return false;
-  return same_layout(*norm->src[0], add) && !overlap(*norm, a) && !overlap(*norm, b);
+  if (!same_layout(*norm->src[0], add)) return false;
+  const bool held = rows(*norm) == 1 && norm->ne[0] <= max_held_norm_row();
+  return held || (!overlap(*norm, a) && !overlap(*norm, b));
+}
+
+// Launches the run of nodes from nodes[i] that one kernel computes (node_groups.hpp); 0 when
+// nodes[i] starts none.
+size_t launch_run(const bitnet_tensor* const* nodes, size_t n, size_t i, const LaunchContext& ctx,
+                  Quantized& held) {
+  if (RopeRun r = rope_run(nodes + i, n - i, i, ctx.dynamic); r.count) {
+    launch_row_tasks(r.tasks, ctx.stream);
+    return r.count;
+  }
+  MatvecRun r = decode_matvec_run(nodes + i, n - i);
+  if (!r.count) return 0;
+  if (r.args.type == BITNET_TYPE_I2_S) {
+    const bitnet_tensor& x = *r.x;
+    const int64_t k = r.args.k;
+    if (!held.holds(x)) {
+      launch_quantize_rows(r.args.x, x.nb[1], 1, k, scratch_q(ctx), scratch_amax(ctx, 1, k),
+                           ctx.stream);
+      held = Quantized{device_data(x), k, 1, x.nb[1]};
+    }
+    r.args.q = scratch_q(ctx);
+    r.args.amax = scratch_amax(ctx, 1, k);
+  }
+  launch_decode_matvec(r.args, ctx.stream);
+  return r.count;
 }
 
 // An RMS_NORM whose output the next node, a ternary matmul, takes as its activations.
@@ -241,10 +312,12 @@ std::string check_node(const bitnet_tensor& node) {
 }
 
 size_t scratch_bytes(const bitnet_tensor& node) {
-  if (!ternary_matmul(node)) return 0;
+  if (node.op != BITNET_OP_MUL_MAT) return 0;
+  const size_t blas = blas_shape(node) ? blas_scratch(node) : 0;
+  if (!ternary_matmul(node)) return blas;
   const auto n = static_cast<size_t>(node.src[1]->ne[1]);
   const auto k = static_cast<size_t>(node.src[0]->ne[0]);
-  return round_up(n * k) + n * sizeof(float);
+  return std::max(blas, round_up(n * k) + n * sizeof(float));
 }
 
 int64_t dynamic_value(const bitnet_tensor& node) {
@@ -279,17 +352,22 @@ void launch_graph(const bitnet_tensor* const* nodes, size_t n, const LaunchConte
     check_cuda(cudaEventCreate(&stop), "creating an event");
   }
   const bitnet_tensor* pending_add = nullptr;  // launched with the RMS_NORM after it
-  for (size_t i = 0; i < n; ++i) {
+  for (size_t i = 0; i < n;) {
     const bitnet_tensor& node = *nodes[i];
     const bitnet_tensor* next = i + 1 < n ? nodes[i + 1] : nullptr;
     if (adds_into_norm(node, next)) {
       pending_add = &node;
       held.written(node);
+      ++i;
       continue;
     }
     const bool fuse = feeds_ternary_matmul(node, next);
     if (profile) cudaEventRecord(start, ctx.stream);
-    launch_node(node, static_cast<int32_t>(i), ctx, held, fuse, pending_add);
+    size_t count = pending_add || fuse ? 0 : launch_run(nodes, n, i, ctx, held);
+    if (!count) {
+      launch_node(node, static_cast<int32_t>(i), ctx, held, fuse, pending_add);
+      count = 1;
+    }
     if (profile) {
       cudaEventRecord(stop, ctx.stream);
       cudaEventSynchronize(stop);
@@ -299,16 +377,19 @@ void launch_graph(const bitnet_tensor* const* nodes, size_t n, const LaunchConte
                          std::string(sdk::type_name(node.src[0]->type)) + " " +
                          std::to_string(node.src[0]->ne[0]) + "x" +
                          std::to_string(node.src[0]->ne[1]) + (fuse ? " +quantise" : "") +
-                         (pending_add ? " +add" : "") + (node.ne[1] > 1 ? " n>1" : "");
+                         (pending_add ? " +add" : "") + (node.ne[1] > 1 ? " n>1" : "") +
+                         (count > 1 ? " +" + std::to_string(count - 1) + " fused" : "");
       auto& slot = profile->ms_and_count[what];
       slot.first += ms;
       ++slot.second;
     }
     pending_add = nullptr;
-    if (!fuse) held.written(node);
+    for (size_t j = i; j < i + count; ++j)
+      if (!(fuse && j == i)) held.written(*nodes[j]);
     if (const cudaError_t e = cudaGetLastError(); e != cudaSuccess)
       check_cuda(e, "launching node " + std::to_string(i) + " (" +
                         (node.name ? node.name : "unnamed") + ")");
+    i += count;
   }
   if (profile) {
     cudaEventDestroy(start);
