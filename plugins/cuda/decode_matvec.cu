@@ -106,8 +106,9 @@ __global__ void __launch_bounds__(32 * kWarps) decode_matvec(DecodeMatvec a) {
     const RowSet& rs = a.set[kPair ? s + r / R : s];
     rows[r] = reinterpret_cast<const uint8_t*>(rs.w) + min(m0 + r % R, m - 1) * rs.w_stride;
   }
-  // Weights never change within a graph: fetch them into L2 while the previous kernel ends.
-  if (active)
+  // Fetch the weights into L2 while the previous kernel ends (where they fit in L2 with room
+  // to spare; larger ones are streamed at full bandwidth anyway).
+  if (active && a.prefetch)
 #pragma unroll
     for (int r = 0; r < NR; ++r)
       for (int64_t off = lane * 128; off < a.set[kPair ? s + r / R : s].row_bytes; off += 32 * 128)

@@ -1,5 +1,7 @@
 // Row-wise ops (ADD, MUL, SCALE, GLU, CPY, RMS_NORM) and GET_ROWS: one block per row of the
 // output, threads across the row, every tensor addressed through its strides.
+#include <algorithm>
+
 #include "dequant.cuh"
 #include "kernels.hpp"
 #include "launch.cuh"
@@ -76,17 +78,21 @@ __global__ void cpy(DevTensor dst, Dynamic address, DevTensor src) {
     store_element(out, dst.type, i, x[i]);
 }
 
-constexpr int kNormThreads = 1024;
-constexpr int kNormHeld = 8;  // elements a thread keeps in registers between the passes
+constexpr int kNormThreads = 1024;  // the most; a row takes as many as hold it in registers
+constexpr int kNormHeld = 8;        // elements a thread keeps in registers between the passes
 
+// The block's warps' values combined by warp 0; `partial` holds 33 floats.
 __device__ __forceinline__ float block_reduce(float v, bool max, float* partial) {
   v = max ? warp_max(v) : warp_sum(v);
   if (threadIdx.x % 32 == 0) partial[threadIdx.x / 32] = v;
   __syncthreads();
-  float total = partial[0];
-#pragma unroll
-  for (int w = 1; w < kNormThreads / 32; ++w)
-    total = max ? fmaxf(total, partial[w]) : total + partial[w];
+  if (threadIdx.x < 32) {
+    float t = threadIdx.x < blockDim.x / 32 ? partial[threadIdx.x] : 0.0f;
+    t = max ? warp_max(t) : warp_sum(t);
+    if (threadIdx.x == 0) partial[32] = t;
+  }
+  __syncthreads();
+  const float total = partial[32];
   __syncthreads();
   return total;
 }
@@ -99,10 +105,10 @@ __device__ __forceinline__ float block_reduce(float v, bool max, float* partial)
 __global__ void __launch_bounds__(kNormThreads)
     rms_norm(DevTensor dst, DevTensor src, DevTensor add_a, DevTensor add_b, bool add,
              const float* weight, float eps, int8_t* q, float* amax_out) {
-  const int64_t n = dst.ne[0], held_end = static_cast<int64_t>(kNormThreads) * kNormHeld;
+  const int64_t n = dst.ne[0], threads = blockDim.x, held_end = threads * kNormHeld;
   if (weight && threadIdx.x * 32 < n) prefetch_l2(weight + threadIdx.x * 32);
   grid_wait();
-  __shared__ float partial[kNormThreads / 32];
+  __shared__ float partial[33];
   float* x = reinterpret_cast<float*>(row_of(src, blockIdx.x));
   const float* a = add ? reinterpret_cast<const float*>(row_of(add_a, blockIdx.x)) : nullptr;
   const float* b = add ? reinterpret_cast<const float*>(row_of(add_b, blockIdx.x)) : nullptr;
@@ -112,7 +118,7 @@ __global__ void __launch_bounds__(kNormThreads)
   float v[kNormHeld], w[kNormHeld];
 #pragma unroll
   for (int j = 0; j < kNormHeld; ++j) {
-    const int64_t i = threadIdx.x + static_cast<int64_t>(j) * kNormThreads;
+    const int64_t i = threadIdx.x + j * threads;
     v[j] = 0.0f;
     w[j] = 1.0f;
     if (i < n) {
@@ -123,11 +129,11 @@ __global__ void __launch_bounds__(kNormThreads)
   float sum = 0.0f;
 #pragma unroll
   for (int j = 0; j < kNormHeld; ++j) {
-    const int64_t i = threadIdx.x + static_cast<int64_t>(j) * kNormThreads;
+    const int64_t i = threadIdx.x + j * threads;
     if (add && i < n) x[i] = v[j];
     sum = fmaf(v[j], v[j], sum);
   }
-  for (int64_t i = held_end + threadIdx.x; i < n; i += kNormThreads) {
+  for (int64_t i = held_end + threadIdx.x; i < n; i += threads) {
     if (add) x[i] = a[i] + b[i];
     sum = fmaf(x[i], x[i], sum);
   }
@@ -137,13 +143,13 @@ __global__ void __launch_bounds__(kNormThreads)
   float amax = 1e-5f;
 #pragma unroll
   for (int j = 0; j < kNormHeld; ++j) {
-    const int64_t i = threadIdx.x + static_cast<int64_t>(j) * kNormThreads;
+    const int64_t i = threadIdx.x + j * threads;
     if (i >= n) break;
     v[j] = v[j] * inv * w[j];
     out[i] = v[j];
     amax = fmaxf(amax, fabsf(v[j]));
   }
-  for (int64_t i = held_end + threadIdx.x; i < n; i += kNormThreads) {
+  for (int64_t i = held_end + threadIdx.x; i < n; i += threads) {
     out[i] = x[i] * inv * (weight ? weight[i] : 1.0f);
     amax = fmaxf(amax, fabsf(out[i]));
   }
@@ -153,11 +159,11 @@ __global__ void __launch_bounds__(kNormThreads)
   int8_t* qr = q + blockIdx.x * n;
 #pragma unroll
   for (int j = 0; j < kNormHeld; ++j) {
-    const int64_t i = threadIdx.x + static_cast<int64_t>(j) * kNormThreads;
+    const int64_t i = threadIdx.x + j * threads;
     if (i >= n) break;
     qr[i] = static_cast<int8_t>(min(max(__float2int_rn(__fmul_rn(v[j], iscale)), -128), 127));
   }
-  for (int64_t i = held_end + threadIdx.x; i < n; i += kNormThreads)
+  for (int64_t i = held_end + threadIdx.x; i < n; i += threads)
     qr[i] = static_cast<int8_t>(min(max(__float2int_rn(__fmul_rn(out[i], iscale)), -128), 127));
   if (threadIdx.x == 0) amax_out[blockIdx.x] = amax;
 }
@@ -208,8 +214,12 @@ void launch_rms_norm(const DevTensor& dst, const DevTensor& x, const DevTensor* 
                      const DevTensor* add_b, const float* weight, float eps, int8_t* q, float* amax,
                      cudaStream_t s) {
   const bool add = add_a && add_b;
-  launch(rms_norm, rows(dst), kNormThreads, s, dst, x, add ? *add_a : x, add ? *add_b : x, add,
-         weight, eps, q, amax);
+  // Threads enough for kNormHeld elements each: fewer warps to combine on short rows.
+  const int64_t per = (dst.ne[0] + kNormHeld - 1) / kNormHeld;
+  const auto threads =
+      static_cast<unsigned>(std::clamp<int64_t>((per + 31) / 32 * 32, 64, kNormThreads));
+  launch(rms_norm, rows(dst), threads, s, dst, x, add ? *add_a : x, add ? *add_b : x, add, weight,
+         eps, q, amax);
 }
 
 int max_held_norm_row() {

@@ -112,6 +112,7 @@ struct DecodeMatvec {
   const float* amax;
   float* glu_dst;
   bool glu_silu;
+  bool prefetch;  // fetch the weights into L2 before waiting for the previous kernel
 };
 // The weight types launch_decode_matvec takes (TQ2_0 goes through launch_ternary_matmul).
 bool decode_matvec_type(int32_t type);

@@ -11,6 +11,16 @@
 namespace bitnet::cuda {
 namespace {
 
+// Weights a matvec run fetches into L2 ahead (the H200's L2 holds 60 MB).
+constexpr size_t kPrefetchBytes = size_t{24} << 20;
+
+bool fits_l2(const DecodeMatvec& a) {
+  size_t bytes = 0;
+  for (int i = 0; i < a.sets; ++i)
+    bytes += static_cast<size_t>(a.set[i].m) * a.set[i].row_bytes;
+  return bytes <= kPrefetchBytes;
+}
+
 bool batch1_matmul(const bitnet_tensor& node) {
   if (node.op != BITNET_OP_MUL_MAT) return false;
   const bitnet_tensor &w = *node.src[0], &x = *node.src[1];
@@ -104,12 +114,14 @@ MatvecRun decode_matvec_run(const bitnet_tensor* const* nodes, size_t n) {
     a.glu_dst = reinterpret_cast<float*>(device_data(*nodes[2]));
     a.glu_silu = static_cast<int>(nodes[2]->op_params[0]) == BITNET_GLU_SILU;
     run.count = 3;
+    a.prefetch = fits_l2(a);
     return run;
   }
   while (run.count < n && a.sets < kMaxRowSets && joins(*nodes[run.count], first, outs)) {
     a.set[a.sets++] = row_set(*nodes[run.count]);
     outs.push_back(nodes[run.count++]);
   }
+  a.prefetch = fits_l2(a);
   return run;
 }
 
