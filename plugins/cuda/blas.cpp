@@ -1,18 +1,24 @@
 #include "blas.hpp"
 
-#include <cublas_api.h>
 #include <dlfcn.h>
 #include <bitnet/sdk/status.hpp>
 
 #include <string>
-
-#include "cuda_error.hpp"
 
 namespace bitnet::cuda {
 namespace {
 
 // cuBLAS wants a workspace of its own while a stream is captured into a CUDA graph.
 constexpr size_t kWorkspace = 32u << 20;
+
+// The parts of cublas_api.h used here, by their documented values: the plugin builds where the
+// toolkit has no cuBLAS headers, as it runs where there is no libcublas.
+using cublasHandle_t = void*;
+using cublasStatus_t = int;
+constexpr cublasStatus_t CUBLAS_STATUS_SUCCESS = 0;
+constexpr int CUBLAS_OP_N = 0, CUBLAS_OP_T = 1;
+constexpr int CUBLAS_COMPUTE_32F = 68, CUBLAS_COMPUTE_32I = 72;
+constexpr int CUBLAS_GEMM_DEFAULT = -1;
 
 template <class F>
 F symbol(void* lib, const char* name) {
@@ -23,14 +29,13 @@ F symbol(void* lib, const char* name) {
 
 struct Blas::Api {
   void* lib = nullptr;
-  decltype(&cublasCreate_v2) create = nullptr;
-  decltype(&cublasDestroy_v2) destroy = nullptr;
-  decltype(&cublasSetStream_v2) set_stream = nullptr;
-  decltype(&cublasSetWorkspace_v2) set_workspace = nullptr;
-  cublasStatus_t (*gemm)(cublasHandle_t, cublasOperation_t, cublasOperation_t, int, int, int,
-                         const void*, const void*, cudaDataType, int, const void*, cudaDataType,
-                         int, const void*, void*, cudaDataType, int, cublasComputeType_t,
-                         cublasGemmAlgo_t) = nullptr;
+  cublasStatus_t (*create)(cublasHandle_t*) = nullptr;
+  cublasStatus_t (*destroy)(cublasHandle_t) = nullptr;
+  cublasStatus_t (*set_stream)(cublasHandle_t, cudaStream_t) = nullptr;
+  cublasStatus_t (*set_workspace)(cublasHandle_t, void*, size_t) = nullptr;
+  cublasStatus_t (*gemm)(cublasHandle_t, int, int, int, int, int, const void*, const void*,
+                         cudaDataType, int, const void*, cudaDataType, int, const void*, void*,
+                         cudaDataType, int, int, int) = nullptr;
   ~Api() {
     if (lib) dlclose(lib);
   }
@@ -67,7 +72,7 @@ Blas::Blas(std::unique_ptr<Api> api, void* handle, void* workspace)
     : api_(std::move(api)), handle_(handle), workspace_(workspace) {}
 
 Blas::~Blas() {
-  api_->destroy(static_cast<cublasHandle_t>(handle_));
+  api_->destroy(handle_);
   cudaFree(workspace_);
 }
 
@@ -77,13 +82,13 @@ void Blas::gemm(cudaDataType ab, const void* w, int64_t lda, const void* x, int6
   const bool integer = ab == CUDA_R_8I;
   const int32_t one_i = 1, zero_i = 0;
   const float one_f = 1.0f, zero_f = 0.0f;
-  const cublasStatus_t s = api_->gemm(
-      static_cast<cublasHandle_t>(handle_), CUBLAS_OP_T, CUBLAS_OP_N, static_cast<int>(m),
-      static_cast<int>(n), static_cast<int>(k), integer ? static_cast<const void*>(&one_i) : &one_f,
-      w, ab, static_cast<int>(lda), x, ab, static_cast<int>(ldb),
-      integer ? static_cast<const void*>(&zero_i) : &zero_f, c, integer ? CUDA_R_32I : CUDA_R_32F,
-      static_cast<int>(ldc), integer ? CUBLAS_COMPUTE_32I : CUBLAS_COMPUTE_32F,
-      CUBLAS_GEMM_DEFAULT);
+  const cublasStatus_t s =
+      api_->gemm(handle_, CUBLAS_OP_T, CUBLAS_OP_N, static_cast<int>(m), static_cast<int>(n),
+                 static_cast<int>(k), integer ? static_cast<const void*>(&one_i) : &one_f, w, ab,
+                 static_cast<int>(lda), x, ab, static_cast<int>(ldb),
+                 integer ? static_cast<const void*>(&zero_i) : &zero_f, c,
+                 integer ? CUDA_R_32I : CUDA_R_32F, static_cast<int>(ldc),
+                 integer ? CUBLAS_COMPUTE_32I : CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT);
   if (s != CUBLAS_STATUS_SUCCESS)
     throw sdk::Error(BITNET_STATUS_INTERNAL, "cuBLAS matrix product " + std::to_string(m) + "x" +
                                                  std::to_string(k) + " by " + std::to_string(n) +
