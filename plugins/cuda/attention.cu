@@ -11,7 +11,9 @@
 namespace bitnet::cuda {
 namespace {
 
-constexpr int kThreads = 256;
+// Threads of a block: a decode step (few queries, few blocks) takes more, so that its keys are
+// spread over more threads; prefill has blocks enough for every SM and takes fewer.
+constexpr int kDecodeThreads = 512, kPrefillThreads = 256, kDecodeQueries = 4;
 constexpr int kChunk = 1024;  // keys whose scores are held in shared memory at a time
 constexpr int kDims = 8;      // consecutive dimensions a thread takes in the V pass
 constexpr int kMaxHeadDim = 256;
@@ -50,6 +52,7 @@ __device__ __forceinline__ void kv8(const char* row, int32_t type, int i, int hd
 }
 
 // Block-wide max or sum of one double per thread; every thread gets the result.
+template <int kThreads>
 __device__ __forceinline__ double block_reduce(double v, bool max, double* partial) {
 #pragma unroll
   for (int o = 16; o > 0; o >>= 1) {
@@ -68,7 +71,7 @@ __device__ __forceinline__ double block_reduce(double v, bool max, double* parti
 
 // HD: the head dimension when known at compile time (the dot products' loads are then all in
 // flight at once), 0 for any other.
-template <int HD>
+template <int HD, int kThreads>
 __global__ void __launch_bounds__(kThreads)
     attention(DevTensor dst, DevTensor q, DevTensor k, DevTensor v, Dynamic n_keys,
               const int32_t* pos, float scale, ErrorFlag err, int32_t node) {
@@ -118,7 +121,7 @@ __global__ void __launch_bounds__(kThreads)
       weight[j] = score;
       chunk_max = fmax(chunk_max, score);
     }
-    const double m_new = fmax(m, block_reduce(chunk_max, true, partial));
+    const double m_new = fmax(m, block_reduce<kThreads>(chunk_max, true, partial));
     double chunk_sum = 0.0;
     for (int j = threadIdx.x; j < count; j += kThreads) {
       const double w = exp(weight[j] - m_new);
@@ -126,7 +129,7 @@ __global__ void __launch_bounds__(kThreads)
       chunk_sum += w;
     }
     const double correction = exp(m - m_new);
-    l = l * correction + block_reduce(chunk_sum, false, partial);
+    l = l * correction + block_reduce<kThreads>(chunk_sum, false, partial);
     m = m_new;
     if (in_v_pass) {
 #pragma unroll
@@ -158,20 +161,32 @@ __global__ void __launch_bounds__(kThreads)
   }
 }
 
+template <int kThreads>
+void launch_threads(const DevTensor& dst, const DevTensor& q, const DevTensor& k,
+                    const DevTensor& v, Dynamic n_kv, const int32_t* pos, float scale,
+                    ErrorFlag err, int32_t node, cudaStream_t s) {
+  const dim3 grid(static_cast<unsigned>(q.ne[1]), static_cast<unsigned>(q.ne[2]));
+  switch (q.ne[0]) {
+    case 64:
+      return launch(attention<64, kThreads>, grid, kThreads, s, dst, q, k, v, n_kv, pos, scale, err,
+                    node);
+    case 128:
+      return launch(attention<128, kThreads>, grid, kThreads, s, dst, q, k, v, n_kv, pos, scale,
+                    err, node);
+    default:
+      return launch(attention<0, kThreads>, grid, kThreads, s, dst, q, k, v, n_kv, pos, scale, err,
+                    node);
+  }
+}
+
 }  // namespace
 
 void launch_attention(const DevTensor& dst, const DevTensor& q, const DevTensor& k,
                       const DevTensor& v, Dynamic n_kv, const int32_t* pos, float scale,
                       ErrorFlag err, int32_t node, cudaStream_t s) {
-  const dim3 grid(static_cast<unsigned>(q.ne[1]), static_cast<unsigned>(q.ne[2]));
-  switch (q.ne[0]) {
-    case 64:
-      return launch(attention<64>, grid, kThreads, s, dst, q, k, v, n_kv, pos, scale, err, node);
-    case 128:
-      return launch(attention<128>, grid, kThreads, s, dst, q, k, v, n_kv, pos, scale, err, node);
-    default:
-      return launch(attention<0>, grid, kThreads, s, dst, q, k, v, n_kv, pos, scale, err, node);
-  }
+  if (q.ne[2] <= kDecodeQueries)
+    return launch_threads<kDecodeThreads>(dst, q, k, v, n_kv, pos, scale, err, node, s);
+  launch_threads<kPrefillThreads>(dst, q, k, v, n_kv, pos, scale, err, node, s);
 }
 
 int max_attention_head_dim() {
