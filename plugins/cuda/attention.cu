@@ -1,132 +1,196 @@
-// ROPE and ATTENTION. RoPE angles are worked out in double as the reference does (positions
-// reach thousands of radians, where float loses the rotation). Attention is one block of 16
-// warps per (head, query): each warp runs an online softmax over every 16th key, a lane
-// holding head_dim/32 of the accumulator, and the warps' partial sums are merged at the end.
+// ATTENTION: one block per (head, query), causal softmax over keys 0..pos in chunks of kChunk
+// keys. Each chunk takes three passes, every one spread over the whole block so that many
+// loads are in flight at once (a decode step is latency-bound, not arithmetic-bound): a thread
+// per key for the scores, the block for max and sum, then threads in groups of kDims
+// dimensions across keys for the weighted sum of V. Sums are kept in double, as the reference
+// computes them, and chunks are merged by the running maximum.
 #include "dequant.cuh"
 #include "kernels.hpp"
+#include "launch.cuh"
 
 namespace bitnet::cuda {
 namespace {
 
-constexpr int kWarps = 16;
-constexpr int kMaxPerLane = 8;  // head_dim up to 256
+// Threads of a block: a decode step (few queries, few blocks) takes more, so that its keys are
+// spread over more threads; prefill has blocks enough for every SM and takes fewer.
+constexpr int kDecodeThreads = 512, kPrefillThreads = 256, kDecodeQueries = 4;
+constexpr int kChunk = 1024;  // keys whose scores are held in shared memory at a time
+constexpr int kDims = 8;      // consecutive dimensions a thread takes in the V pass
+constexpr int kMaxHeadDim = 256;
 
-__global__ void rope(DevTensor dst, DevTensor x, const int32_t* pos, int dims, float base,
-                     bool neox) {
-  const int64_t head = blockIdx.x, t = blockIdx.y;
-  const float* in = reinterpret_cast<const float*>(x.data + head * x.nb[1] + t * x.nb[2]);
-  float* out = reinterpret_cast<float*>(dst.data + head * dst.nb[1] + t * dst.nb[2]);
-  const int half = dims / 2;
-  for (int i = threadIdx.x; i < half; i += blockDim.x) {
-    const int a = neox ? i : 2 * i, b = neox ? i + half : 2 * i + 1;
-    const double theta =
-        pos[t] * pow(static_cast<double>(base), -2.0 * static_cast<double>(i) / dims);
-    double s, c;
-    sincos(theta, &s, &c);
-    const float xa = in[a], xb = in[b];
-    out[a] = static_cast<float>(xa * c - xb * s);
-    out[b] = static_cast<float>(xa * s + xb * c);
+// Elements i..i+7 of a K or V row, F16 or F32, in 16-byte loads where aligned.
+__device__ __forceinline__ void kv8(const char* row, int32_t type, int i, int hd, float* out) {
+  if (type == BITNET_TYPE_F16) {
+    const __half* p = reinterpret_cast<const __half*>(row) + i;
+    if (i + 8 <= hd && (reinterpret_cast<uintptr_t>(p) & 15) == 0) {
+      const uint4 raw = *reinterpret_cast<const uint4*>(p);
+      const __half2* h = reinterpret_cast<const __half2*>(&raw);
+#pragma unroll
+      for (int e = 0; e < 4; ++e) {
+        const float2 f = __half22float2(h[e]);
+        out[2 * e] = f.x;
+        out[2 * e + 1] = f.y;
+      }
+      return;
+    }
+#pragma unroll
+    for (int e = 0; e < 8; ++e)
+      out[e] = i + e < hd ? __half2float(p[e]) : 0.0f;
+    return;
   }
-  for (int64_t i = dims + threadIdx.x; i < x.ne[0]; i += blockDim.x)
-    out[i] = in[i];
+  const float* p = reinterpret_cast<const float*>(row) + i;
+  if (i + 8 <= hd && (reinterpret_cast<uintptr_t>(p) & 15) == 0) {
+    const float4 a = reinterpret_cast<const float4*>(p)[0],
+                 b = reinterpret_cast<const float4*>(p)[1];
+    out[0] = a.x, out[1] = a.y, out[2] = a.z, out[3] = a.w;
+    out[4] = b.x, out[5] = b.y, out[6] = b.z, out[7] = b.w;
+    return;
+  }
+#pragma unroll
+  for (int e = 0; e < 8; ++e)
+    out[e] = i + e < hd ? p[e] : 0.0f;
 }
 
-__device__ __forceinline__ float kv_at(const char* row, int32_t type, int i) {
-  return type == BITNET_TYPE_F16 ? __half2float(reinterpret_cast<const __half*>(row)[i])
-                                 : reinterpret_cast<const float*>(row)[i];
+// Block-wide max or sum of one double per thread; every thread gets the result.
+template <int kThreads>
+__device__ __forceinline__ double block_reduce(double v, bool max, double* partial) {
+#pragma unroll
+  for (int o = 16; o > 0; o >>= 1) {
+    const double other = __shfl_xor_sync(0xffffffffu, v, o);
+    v = max ? fmax(v, other) : v + other;
+  }
+  if (threadIdx.x % 32 == 0) partial[threadIdx.x / 32] = v;
+  __syncthreads();
+  double total = partial[0];
+#pragma unroll
+  for (int w = 1; w < kThreads / 32; ++w)
+    total = max ? fmax(total, partial[w]) : total + partial[w];
+  __syncthreads();
+  return total;
 }
 
-__global__ void __launch_bounds__(32 * kWarps)
+// HD: the head dimension when known at compile time (the dot products' loads are then all in
+// flight at once), 0 for any other.
+template <int HD, int kThreads>
+__global__ void __launch_bounds__(kThreads)
     attention(DevTensor dst, DevTensor q, DevTensor k, DevTensor v, Dynamic n_keys,
               const int32_t* pos, float scale, ErrorFlag err, int32_t node) {
-  __shared__ float merge_m[kWarps], merge_l[kWarps];
-  __shared__ float merge_acc[kWarps][32 * kMaxPerLane];
-  const int head = blockIdx.x, t = blockIdx.y, lane = threadIdx.x % 32, warp = threadIdx.x / 32;
-  const int hd = static_cast<int>(q.ne[0]);
+  grid_wait();
+  __shared__ float qs[kMaxHeadDim];
+  __shared__ double weight[kChunk];
+  __shared__ double partial[kThreads / 32];
+  __shared__ double merged[kThreads * kDims];  // [group][dimension], groups * hd at most
+  const int head = blockIdx.x, t = blockIdx.y;
+  const int hd = HD ? HD : static_cast<int>(q.ne[0]);
   const int64_t n_kv = n_keys.values[n_keys.slot], kvh = head / (q.ne[1] / k.ne[1]);
   const int32_t p = pos[t];
-  float* out = reinterpret_cast<float*>(dst.data + head * dst.nb[1] + t * dst.nb[2]);
   if (p < 0 || p >= n_kv) {
     if (threadIdx.x == 0) *err = node + 1;
     return;
   }
   const float* qr = reinterpret_cast<const float*>(q.data + head * q.nb[1] + t * q.nb[2]);
-  float qv[kMaxPerLane], acc[kMaxPerLane];
-#pragma unroll
-  for (int j = 0; j < kMaxPerLane; ++j) {
-    const int i = lane + 32 * j;
-    qv[j] = i < hd ? qr[i] : 0.0f;
-    acc[j] = 0.0f;
-  }
-  float m = -INFINITY, l = 0.0f;
-  for (int64_t key = warp; key <= p; key += kWarps) {
-    const char* kr = k.data + kvh * k.nb[1] + key * k.nb[2];
-    float s = 0.0f;
-#pragma unroll
-    for (int j = 0; j < kMaxPerLane; ++j) {
-      const int i = lane + 32 * j;
-      if (i < hd) s = fmaf(qv[j], kv_at(kr, k.type, i), s);
-    }
-    s = warp_sum(s) * scale;
-    const float m_new = fmaxf(m, s);
-    const float correction = expf(m - m_new), w = expf(s - m_new);
-    l = l * correction + w;
-    const char* vr = v.data + kvh * v.nb[1] + key * v.nb[2];
-#pragma unroll
-    for (int j = 0; j < kMaxPerLane; ++j) {
-      const int i = lane + 32 * j;
-      if (i < hd) acc[j] = acc[j] * correction + w * kv_at(vr, v.type, i);
-    }
-    m = m_new;
-  }
-  if (lane == 0) {
-    merge_m[warp] = m;
-    merge_l[warp] = l;
-  }
-#pragma unroll
-  for (int j = 0; j < kMaxPerLane; ++j)
-    merge_acc[warp][lane + 32 * j] = acc[j];
+  for (int i = threadIdx.x; i < hd; i += kThreads)
+    qs[i] = qr[i];
   __syncthreads();
-  if (warp != 0) return;
-  float m_all = -INFINITY;
+  const char* k0 = k.data + kvh * k.nb[1];
+  const char* v0 = v.data + kvh * v.nb[1];
+  // V pass layout: `groups` groups of `per_key` threads, a group per key, kDims dims a thread.
+  const int per_key = (hd + kDims - 1) / kDims, groups = kThreads / per_key;
+  const int group = threadIdx.x / per_key, d0 = (threadIdx.x % per_key) * kDims;
+  const bool in_v_pass = group < groups;
+  double acc[kDims] = {};
+  double m = -INFINITY, l = 0.0;
+  for (int64_t c0 = 0; c0 <= p; c0 += kChunk) {
+    const int count = static_cast<int>(p + 1 - c0 < kChunk ? p + 1 - c0 : kChunk);
+    double chunk_max = -INFINITY;
+    for (int j = threadIdx.x; j < count; j += kThreads) {
+      const char* kr = k0 + (c0 + j) * k.nb[2];
+      double s[4] = {};
 #pragma unroll
-  for (int w = 0; w < kWarps; ++w)
-    m_all = fmaxf(m_all, merge_m[w]);
-  float l_all = 0.0f, f[kWarps];
+      for (int i = 0; i < (HD ? HD : kMaxHeadDim); i += 8) {
+        if (!HD && i >= hd) break;
+        float kv[8];
+        kv8(kr, k.type, i, hd, kv);
 #pragma unroll
-  for (int w = 0; w < kWarps; ++w) {
-    f[w] = merge_l[w] > 0.0f ? expf(merge_m[w] - m_all) : 0.0f;
-    l_all += merge_l[w] * f[w];
+        for (int e = 0; e < 8; ++e)
+          if (i + e < hd)
+            s[e % 4] = fma(static_cast<double>(qs[i + e]), static_cast<double>(kv[e]), s[e % 4]);
+      }
+      double score = (s[0] + s[1]) + (s[2] + s[3]);
+      score *= static_cast<double>(scale);
+      weight[j] = score;
+      chunk_max = fmax(chunk_max, score);
+    }
+    const double m_new = fmax(m, block_reduce<kThreads>(chunk_max, true, partial));
+    double chunk_sum = 0.0;
+    for (int j = threadIdx.x; j < count; j += kThreads) {
+      const double w = exp(weight[j] - m_new);
+      weight[j] = w;
+      chunk_sum += w;
+    }
+    const double correction = exp(m - m_new);
+    l = l * correction + block_reduce<kThreads>(chunk_sum, false, partial);
+    m = m_new;
+    if (in_v_pass) {
+#pragma unroll
+      for (int e = 0; e < kDims; ++e)
+        acc[e] *= correction;
+#pragma unroll 8
+      for (int j = group; j < count; j += groups) {
+        float vv[8];
+        kv8(v0 + (c0 + j) * v.nb[2], v.type, d0, hd, vv);
+        const double w = weight[j];
+#pragma unroll
+        for (int e = 0; e < kDims; ++e)
+          acc[e] = fma(w, static_cast<double>(vv[e]), acc[e]);
+      }
+    }
+    __syncthreads();  // the next chunk overwrites `weight`
   }
+  if (in_v_pass && d0 < hd)
 #pragma unroll
-  for (int j = 0; j < kMaxPerLane; ++j) {
-    const int i = lane + 32 * j;
-    if (i >= hd) continue;
-    float sum = 0.0f;
-#pragma unroll
-    for (int w = 0; w < kWarps; ++w)
-      sum += merge_acc[w][i] * f[w];
-    out[i] = sum / l_all;
+    for (int e = 0; e < kDims; ++e)
+      if (d0 + e < hd) merged[group * hd + d0 + e] = acc[e];
+  __syncthreads();
+  float* out = reinterpret_cast<float*>(dst.data + head * dst.nb[1] + t * dst.nb[2]);
+  for (int i = threadIdx.x; i < hd; i += kThreads) {
+    double sum = 0.0;
+    for (int g = 0; g < groups; ++g)
+      sum += merged[g * hd + i];
+    out[i] = static_cast<float>(sum / l);
+  }
+}
+
+template <int kThreads>
+void launch_threads(const DevTensor& dst, const DevTensor& q, const DevTensor& k,
+                    const DevTensor& v, Dynamic n_kv, const int32_t* pos, float scale,
+                    ErrorFlag err, int32_t node, cudaStream_t s) {
+  const dim3 grid(static_cast<unsigned>(q.ne[1]), static_cast<unsigned>(q.ne[2]));
+  switch (q.ne[0]) {
+    case 64:
+      return launch(attention<64, kThreads>, grid, kThreads, s, dst, q, k, v, n_kv, pos, scale, err,
+                    node);
+    case 128:
+      return launch(attention<128, kThreads>, grid, kThreads, s, dst, q, k, v, n_kv, pos, scale,
+                    err, node);
+    default:
+      return launch(attention<0, kThreads>, grid, kThreads, s, dst, q, k, v, n_kv, pos, scale, err,
+                    node);
   }
 }
 
 }  // namespace
 
-void launch_rope(const DevTensor& dst, const DevTensor& x, const int32_t* pos, int dims, float base,
-                 bool neox, cudaStream_t s) {
-  const dim3 grid(static_cast<unsigned>(x.ne[1]), static_cast<unsigned>(x.ne[2]));
-  rope<<<grid, 64, 0, s>>>(dst, x, pos, dims, base, neox);
-}
-
 void launch_attention(const DevTensor& dst, const DevTensor& q, const DevTensor& k,
                       const DevTensor& v, Dynamic n_kv, const int32_t* pos, float scale,
                       ErrorFlag err, int32_t node, cudaStream_t s) {
-  const dim3 grid(static_cast<unsigned>(q.ne[1]), static_cast<unsigned>(q.ne[2]));
-  attention<<<grid, 32 * kWarps, 0, s>>>(dst, q, k, v, n_kv, pos, scale, err, node);
+  if (q.ne[2] <= kDecodeQueries)
+    return launch_threads<kDecodeThreads>(dst, q, k, v, n_kv, pos, scale, err, node, s);
+  launch_threads<kPrefillThreads>(dst, q, k, v, n_kv, pos, scale, err, node, s);
 }
 
 int max_attention_head_dim() {
-  return 32 * kMaxPerLane;
+  return kMaxHeadDim;
 }
 
 }  // namespace bitnet::cuda

@@ -2,12 +2,15 @@
 
 #include <cuda_runtime.h>
 
+#include <cstring>
 #include <string>
 
 #include "cuda_error.hpp"
 
 namespace bitnet::cuda {
 namespace {
+
+constexpr size_t kStagedBytes = size_t{16} << 20;  // larger downloads go straight to the caller
 
 std::string gib(size_t bytes) {
   char buf[32];
@@ -41,6 +44,7 @@ DeviceBuffer::~DeviceBuffer() {
   ++*epoch_;
   cudaSetDevice(device_);
   cudaFree(data_);
+  cudaFreeHost(staging_);
 }
 
 void DeviceBuffer::upload(size_t offset, const void* src, size_t n) {
@@ -52,7 +56,22 @@ void DeviceBuffer::upload(size_t offset, const void* src, size_t n) {
 void DeviceBuffer::download(size_t offset, void* dst, size_t n) {
   if (!n) return;
   check_cuda(cudaSetDevice(device_), "selecting GPU " + std::to_string(device_));
-  check_cuda(cudaMemcpy(dst, data_ + offset, n, cudaMemcpyDeviceToHost), "download from the GPU");
+  if (n > kStagedBytes) {
+    check_cuda(cudaMemcpy(dst, data_ + offset, n, cudaMemcpyDeviceToHost), "download from the GPU");
+    return;
+  }
+  if (n > staging_size_) {
+    check_cuda(cudaFreeHost(staging_), "freeing pinned memory");
+    staging_ = nullptr;
+    staging_size_ = 0;
+    void* p = nullptr;
+    check_cuda(cudaMallocHost(&p, n), "allocating pinned memory");
+    staging_ = static_cast<char*>(p);
+    staging_size_ = n;
+  }
+  check_cuda(cudaMemcpy(staging_, data_ + offset, n, cudaMemcpyDeviceToHost),
+             "download from the GPU");
+  std::memcpy(dst, staging_, n);
 }
 
 char* device_data(const bitnet_tensor& t) {

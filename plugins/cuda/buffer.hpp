@@ -28,6 +28,10 @@ class DeviceBuffer final : public sdk::Buffer {
   int device_;
   std::shared_ptr<uint64_t> epoch_;
   char* data_ = nullptr;
+  // Pinned host memory downloads go through (a decode step's logits row): a copy from pinned
+  // memory runs at full PCIe speed, one into pageable memory is staged by the driver.
+  char* staging_ = nullptr;
+  size_t staging_size_ = 0;
 };
 
 // The device address of a tensor's first byte; an error if its buffer is not a DeviceBuffer.

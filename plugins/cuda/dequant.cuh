@@ -154,6 +154,62 @@ void dispatch_weight_type(int32_t type, F&& f) {
   }
 }
 
+template <int T>
+inline constexpr bool kSingleElementBlocks =
+    T == BITNET_TYPE_F32 || T == BITNET_TYPE_F16 || T == BITNET_TYPE_BF16;
+
+// Elements a thread decodes at a time: a whole block where blocks are 32 elements, so its
+// scale is read once.
+template <int T>
+inline constexpr int kStep = T == BITNET_TYPE_Q4_0 || T == BITNET_TYPE_Q8_0 ? 32 : 8;
+
+// Q4_0 and Q8_0 blocks start on 2-byte boundaries (18 and 34 bytes long): their quants are
+// read two bytes at a time.
+template <int T>
+__device__ __forceinline__ void load_step(const uint8_t* row, int64_t i, float i2s, float* w) {
+  if constexpr (T == BITNET_TYPE_Q4_0) {
+    const uint8_t* b = row + (i / 32) * 18;
+    const float d = half_at(b);
+    const uint16_t* q = reinterpret_cast<const uint16_t*>(b + 2);
+#pragma unroll
+    for (int j = 0; j < 8; ++j) {
+      const uint16_t v = q[j];
+      w[2 * j] = d * static_cast<float>((v & 15) - 8);
+      w[2 * j + 1] = d * static_cast<float>(((v >> 8) & 15) - 8);
+      w[2 * j + 16] = d * static_cast<float>(((v >> 4) & 15) - 8);
+      w[2 * j + 17] = d * static_cast<float>((v >> 12) - 8);
+    }
+  } else if constexpr (T == BITNET_TYPE_Q8_0) {
+    const uint8_t* b = row + (i / 32) * 34;
+    const float d = half_at(b);
+    const uint16_t* q = reinterpret_cast<const uint16_t*>(b + 2);
+#pragma unroll
+    for (int j = 0; j < 16; ++j) {
+      const uint16_t v = q[j];
+      w[2 * j] = d * static_cast<float>(static_cast<int8_t>(v & 255));
+      w[2 * j + 1] = d * static_cast<float>(static_cast<int8_t>(v >> 8));
+    }
+  } else {
+#pragma unroll
+    for (int j = 0; j < kStep<T>; j += 8)
+      load8<T>(row, i + j, i2s, w + j);
+  }
+}
+
+// 8 floats of an activation row, in two 16-byte loads where the address allows.
+__device__ __forceinline__ void load_x8(const float* p, float* out) {
+  if ((reinterpret_cast<uintptr_t>(p) & 15) == 0) {
+    const float4 a = reinterpret_cast<const float4*>(p)[0],
+                 b = reinterpret_cast<const float4*>(p)[1];
+    out[0] = a.x, out[1] = a.y, out[2] = a.z, out[3] = a.w;
+    out[4] = b.x, out[5] = b.y, out[6] = b.z, out[7] = b.w;
+  } else {
+#pragma unroll
+    for (int e = 0; e < 8; ++e)
+      out[e] = p[e];
+  }
+}
+
 template <class V>
 __device__ __forceinline__ V warp_sum(V v) {
 #pragma unroll

@@ -1,17 +1,16 @@
 // Row-wise ops (ADD, MUL, SCALE, GLU, CPY, RMS_NORM) and GET_ROWS: one block per row of the
 // output, threads across the row, every tensor addressed through its strides.
+#include <algorithm>
+
 #include "dequant.cuh"
 #include "kernels.hpp"
+#include "launch.cuh"
+#include "rows.cuh"
 
 namespace bitnet::cuda {
 namespace {
 
 constexpr int kThreads = 256;
-
-__device__ __forceinline__ char* row_of(const DevTensor& t, int64_t r) {
-  const int64_t i1 = r % t.ne[1], i2 = (r / t.ne[1]) % t.ne[2], i3 = r / (t.ne[1] * t.ne[2]);
-  return t.data + i1 * t.nb[1] + i2 * t.nb[2] + i3 * t.nb[3];
-}
 
 __device__ __forceinline__ const float* broadcast_row(const DevTensor& b, const DevTensor& a,
                                                       int64_t r) {
@@ -40,6 +39,7 @@ __device__ __forceinline__ int64_t stride() {
 }
 
 __global__ void binary(DevTensor dst, DevTensor a, DevTensor b, bool add) {
+  grid_wait();
   const float* x = reinterpret_cast<const float*>(row_of(a, blockIdx.x));
   const float* y = broadcast_row(b, a, blockIdx.x);
   float* out = reinterpret_cast<float*>(row_of(dst, blockIdx.x));
@@ -50,6 +50,7 @@ __global__ void binary(DevTensor dst, DevTensor a, DevTensor b, bool add) {
 }
 
 __global__ void scale(DevTensor dst, DevTensor a, float s) {
+  grid_wait();
   const float* x = reinterpret_cast<const float*>(row_of(a, blockIdx.x));
   float* out = reinterpret_cast<float*>(row_of(dst, blockIdx.x));
   for (int64_t i = first(); i < dst.ne[0]; i += stride())
@@ -57,6 +58,7 @@ __global__ void scale(DevTensor dst, DevTensor a, float s) {
 }
 
 __global__ void glu(DevTensor dst, DevTensor g, DevTensor u, bool silu) {
+  grid_wait();
   const float* gr = reinterpret_cast<const float*>(row_of(g, blockIdx.x));
   const float* ur = reinterpret_cast<const float*>(row_of(u, blockIdx.x));
   float* out = reinterpret_cast<float*>(row_of(dst, blockIdx.x));
@@ -68,28 +70,29 @@ __global__ void glu(DevTensor dst, DevTensor g, DevTensor u, bool silu) {
 }
 
 __global__ void cpy(DevTensor dst, Dynamic address, DevTensor src) {
+  grid_wait();
   const float* x = reinterpret_cast<const float*>(row_of(src, blockIdx.x));
   dst.data = reinterpret_cast<char*>(address.values[address.slot]);
   char* out = row_of(dst, blockIdx.x);
-  for (int64_t i = first(); i < dst.ne[0]; i += stride()) {
-    if (dst.type == BITNET_TYPE_F16)
-      reinterpret_cast<__half*>(out)[i] = __float2half_rn(x[i]);
-    else
-      reinterpret_cast<float*>(out)[i] = x[i];
-  }
+  for (int64_t i = first(); i < dst.ne[0]; i += stride())
+    store_element(out, dst.type, i, x[i]);
 }
 
-constexpr int kNormThreads = 1024;
-constexpr int kNormHeld = 8;  // elements a thread keeps in registers between the passes
+constexpr int kNormThreads = 1024;  // the most; a row takes as many as hold it in registers
+constexpr int kNormHeld = 8;        // elements a thread keeps in registers between the passes
 
+// The block's warps' values combined by warp 0; `partial` holds 33 floats.
 __device__ __forceinline__ float block_reduce(float v, bool max, float* partial) {
   v = max ? warp_max(v) : warp_sum(v);
   if (threadIdx.x % 32 == 0) partial[threadIdx.x / 32] = v;
   __syncthreads();
-  float total = partial[0];
-#pragma unroll
-  for (int w = 1; w < kNormThreads / 32; ++w)
-    total = max ? fmaxf(total, partial[w]) : total + partial[w];
+  if (threadIdx.x < 32) {
+    float t = threadIdx.x < blockDim.x / 32 ? partial[threadIdx.x] : 0.0f;
+    t = max ? warp_max(t) : warp_sum(t);
+    if (threadIdx.x == 0) partial[32] = t;
+  }
+  __syncthreads();
+  const float total = partial[32];
   __syncthreads();
   return total;
 }
@@ -102,25 +105,35 @@ __device__ __forceinline__ float block_reduce(float v, bool max, float* partial)
 __global__ void __launch_bounds__(kNormThreads)
     rms_norm(DevTensor dst, DevTensor src, DevTensor add_a, DevTensor add_b, bool add,
              const float* weight, float eps, int8_t* q, float* amax_out) {
-  __shared__ float partial[kNormThreads / 32];
+  const int64_t n = dst.ne[0], threads = blockDim.x, held_end = threads * kNormHeld;
+  if (weight && threadIdx.x * 32 < n) prefetch_l2(weight + threadIdx.x * 32);
+  grid_wait();
+  __shared__ float partial[33];
   float* x = reinterpret_cast<float*>(row_of(src, blockIdx.x));
   const float* a = add ? reinterpret_cast<const float*>(row_of(add_a, blockIdx.x)) : nullptr;
   const float* b = add ? reinterpret_cast<const float*>(row_of(add_b, blockIdx.x)) : nullptr;
   float* out = reinterpret_cast<float*>(row_of(dst, blockIdx.x));
-  const int64_t n = dst.ne[0], held_end = static_cast<int64_t>(kNormThreads) * kNormHeld;
-  float v[kNormHeld];
+  // Every load comes before the first store: the rows may alias as far as the compiler knows,
+  // so a load after a store would wait for that store to land, one round trip per element.
+  float v[kNormHeld], w[kNormHeld];
+#pragma unroll
+  for (int j = 0; j < kNormHeld; ++j) {
+    const int64_t i = threadIdx.x + j * threads;
+    v[j] = 0.0f;
+    w[j] = 1.0f;
+    if (i < n) {
+      v[j] = add ? a[i] + b[i] : x[i];
+      if (weight) w[j] = weight[i];
+    }
+  }
   float sum = 0.0f;
 #pragma unroll
   for (int j = 0; j < kNormHeld; ++j) {
-    const int64_t i = threadIdx.x + static_cast<int64_t>(j) * kNormThreads;
-    v[j] = 0.0f;
-    if (i < n) {
-      if (add) x[i] = a[i] + b[i];
-      v[j] = x[i];
-    }
+    const int64_t i = threadIdx.x + j * threads;
+    if (add && i < n) x[i] = v[j];
     sum = fmaf(v[j], v[j], sum);
   }
-  for (int64_t i = held_end + threadIdx.x; i < n; i += kNormThreads) {
+  for (int64_t i = held_end + threadIdx.x; i < n; i += threads) {
     if (add) x[i] = a[i] + b[i];
     sum = fmaf(x[i], x[i], sum);
   }
@@ -130,13 +143,13 @@ __global__ void __launch_bounds__(kNormThreads)
   float amax = 1e-5f;
 #pragma unroll
   for (int j = 0; j < kNormHeld; ++j) {
-    const int64_t i = threadIdx.x + static_cast<int64_t>(j) * kNormThreads;
+    const int64_t i = threadIdx.x + j * threads;
     if (i >= n) break;
-    v[j] = v[j] * inv * (weight ? weight[i] : 1.0f);
+    v[j] = v[j] * inv * w[j];
     out[i] = v[j];
     amax = fmaxf(amax, fabsf(v[j]));
   }
-  for (int64_t i = held_end + threadIdx.x; i < n; i += kNormThreads) {
+  for (int64_t i = held_end + threadIdx.x; i < n; i += threads) {
     out[i] = x[i] * inv * (weight ? weight[i] : 1.0f);
     amax = fmaxf(amax, fabsf(out[i]));
   }
@@ -146,11 +159,11 @@ __global__ void __launch_bounds__(kNormThreads)
   int8_t* qr = q + blockIdx.x * n;
 #pragma unroll
   for (int j = 0; j < kNormHeld; ++j) {
-    const int64_t i = threadIdx.x + static_cast<int64_t>(j) * kNormThreads;
+    const int64_t i = threadIdx.x + j * threads;
     if (i >= n) break;
     qr[i] = static_cast<int8_t>(min(max(__float2int_rn(__fmul_rn(v[j], iscale)), -128), 127));
   }
-  for (int64_t i = held_end + threadIdx.x; i < n; i += kNormThreads)
+  for (int64_t i = held_end + threadIdx.x; i < n; i += threads)
     qr[i] = static_cast<int8_t>(min(max(__float2int_rn(__fmul_rn(out[i], iscale)), -128), 127));
   if (threadIdx.x == 0) amax_out[blockIdx.x] = amax;
 }
@@ -158,6 +171,7 @@ __global__ void __launch_bounds__(kNormThreads)
 template <int T>
 __global__ void get_rows(DevTensor dst, DevTensor table, const int32_t* ids, ErrorFlag err,
                          int32_t node) {
+  grid_wait();
   const int32_t id = ids[blockIdx.x];
   float* out = reinterpret_cast<float*>(dst.data + blockIdx.x * dst.nb[1]);
   if (id < 0 || id >= table.ne[1]) {
@@ -180,34 +194,42 @@ __global__ void get_rows(DevTensor dst, DevTensor table, const int32_t* ids, Err
 
 void launch_binary(const DevTensor& dst, const DevTensor& a, const DevTensor& b, bool add,
                    cudaStream_t s) {
-  binary<<<element_grid(dst), kThreads, 0, s>>>(dst, a, b, add);
+  launch(binary, element_grid(dst), kThreads, s, dst, a, b, add);
 }
 
 void launch_scale(const DevTensor& dst, const DevTensor& a, float factor, cudaStream_t s) {
-  scale<<<element_grid(dst), kThreads, 0, s>>>(dst, a, factor);
+  launch(scale, element_grid(dst), kThreads, s, dst, a, factor);
 }
 
 void launch_glu(const DevTensor& dst, const DevTensor& g, const DevTensor& u, bool silu,
                 cudaStream_t s) {
-  glu<<<element_grid(dst), kThreads, 0, s>>>(dst, g, u, silu);
+  launch(glu, element_grid(dst), kThreads, s, dst, g, u, silu);
 }
 
 void launch_cpy(const DevTensor& dst, Dynamic dst_address, const DevTensor& src, cudaStream_t s) {
-  cpy<<<element_grid(dst), kThreads, 0, s>>>(dst, dst_address, src);
+  launch(cpy, element_grid(dst), kThreads, s, dst, dst_address, src);
 }
 
 void launch_rms_norm(const DevTensor& dst, const DevTensor& x, const DevTensor* add_a,
                      const DevTensor* add_b, const float* weight, float eps, int8_t* q, float* amax,
                      cudaStream_t s) {
   const bool add = add_a && add_b;
-  rms_norm<<<rows(dst), kNormThreads, 0, s>>>(dst, x, add ? *add_a : x, add ? *add_b : x, add,
-                                              weight, eps, q, amax);
+  // Threads enough for kNormHeld elements each: fewer warps to combine on short rows.
+  const int64_t per = (dst.ne[0] + kNormHeld - 1) / kNormHeld;
+  const auto threads =
+      static_cast<unsigned>(std::clamp<int64_t>((per + 31) / 32 * 32, 64, kNormThreads));
+  launch(rms_norm, rows(dst), threads, s, dst, x, add ? *add_a : x, add ? *add_b : x, add, weight,
+         eps, q, amax);
+}
+
+int max_held_norm_row() {
+  return kNormThreads * kNormHeld;
 }
 
 void launch_get_rows(const DevTensor& dst, const DevTensor& table, const int32_t* ids,
                      ErrorFlag err, int32_t node, cudaStream_t s) {
   dispatch_weight_type(table.type, [&]<int T>() {
-    get_rows<T><<<static_cast<unsigned>(dst.ne[1]), kThreads, 0, s>>>(dst, table, ids, err, node);
+    launch(get_rows<T>, static_cast<unsigned>(dst.ne[1]), kThreads, s, dst, table, ids, err, node);
   });
 }
 

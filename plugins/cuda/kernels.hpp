@@ -39,11 +39,32 @@ void launch_glu(const DevTensor& dst, const DevTensor& g, const DevTensor& u, bo
 void launch_cpy(const DevTensor& dst, Dynamic dst_address, const DevTensor& src, cudaStream_t s);
 // With `q`, also quantises each output row for a ternary matmul (as launch_quantize_rows).
 // With add_a and add_b, first writes x = add_a + add_b (a residual ADD whose sum it normalises).
+// The longest row launch_rms_norm holds in registers (then it reads its input before writing).
+int max_held_norm_row();
 void launch_rms_norm(const DevTensor& dst, const DevTensor& x, const DevTensor* add_a,
                      const DevTensor* add_b, const float* weight, float eps, int8_t* q, float* amax,
                      cudaStream_t s);
-void launch_rope(const DevTensor& dst, const DevTensor& x, const int32_t* pos, int dims, float base,
-                 bool neox, cudaStream_t s);
+// ROPE and CPY nodes in one launch, a block per row. A ROPE task (rope) rotates src into dst
+// by `pos`; with `store` its output is also written as a CPY of it would write it, into
+// store_dst at store_address. A CPY task copies src into dst at `address` (dst.data ignored).
+struct RowTask {
+  DevTensor dst, src;
+  bool rope = false;
+  const int32_t* pos = nullptr;
+  int dims = 0;
+  float base = 0;
+  bool neox = false;
+  Dynamic address{};
+  bool store = false;
+  DevTensor store_dst;
+  Dynamic store_address{};
+};
+constexpr int kMaxRowTasks = 4;
+struct RowTasks {
+  int count = 0;
+  RowTask task[kMaxRowTasks];
+};
+void launch_row_tasks(const RowTasks& tasks, cudaStream_t s);
 // k.ne[2] is ignored: the number of keys comes from `n_kv`.
 void launch_attention(const DevTensor& dst, const DevTensor& q, const DevTensor& k,
                       const DevTensor& v, Dynamic n_kv, const int32_t* pos, float scale,
@@ -69,10 +90,51 @@ struct MatmulArgs {
 };
 void launch_float_matmul(const MatmulArgs& a, cudaStream_t s);
 
+// Batch-1 MUL_MAT over up to kMaxRowSets weight matrices that share one activation row (q, k
+// and v of a layer) in one launch; with glu_dst, sets 0 and 1 are a gate/up pair of equal m
+// and each row also gets glu_dst[m] = act(gate) * up, as launch_glu computes it. Ternary (I2_S)
+// weights read the int8 row `q` and its `amax`, the others the F32 row `x`.
+struct RowSet {
+  const char* w;
+  size_t w_stride, row_bytes;
+  const float* i2s_scale;
+  float* dst;
+  int64_t m;
+};
+constexpr int kMaxRowSets = 3;
+struct DecodeMatvec {
+  int32_t type;
+  int64_t k;
+  int sets;
+  RowSet set[kMaxRowSets];
+  const float* x;
+  const int8_t* q;
+  const float* amax;
+  float* glu_dst;
+  bool glu_silu;
+  bool prefetch;  // fetch the weights into L2 before waiting for the previous kernel
+};
+// The weight types launch_decode_matvec takes (TQ2_0 goes through launch_ternary_matmul).
+bool decode_matvec_type(int32_t type);
+void launch_decode_matvec(const DecodeMatvec& a, cudaStream_t s);
+
 // Ternary MUL_MAT: activations quantised to int8 rows of k bytes (`q`, with max|x| per row in
 // `amax`) by launch_quantize_rows, then integer dot products.
 void launch_quantize_rows(const float* x, size_t x_stride, int64_t n, int64_t k, int8_t* q,
                           float* amax, cudaStream_t s);
 void launch_ternary_matmul(const MatmulArgs& a, const int8_t* q, const float* amax, cudaStream_t s);
+
+// The cuBLAS prefill path's operands (prefill_convert.cu). Weight rows of `stride` bytes become
+// dense [m][k]: I2_S as int8 codes -1/0/1 (k a multiple of 128), other types as F16 (`half`)
+// or F32 (k a multiple of 8). Activation rows become F16 [n][k]. Int32 sums c[n][mc] of I2_S
+// weights become F32 outputs, scaled as launch_ternary_matmul scales them.
+void launch_i2s_to_int8(const char* w, size_t stride, int64_t m, int64_t k, int8_t* out,
+                        cudaStream_t s);
+void launch_weights_to(int32_t type, bool half, const char* w, size_t stride, int64_t m, int64_t k,
+                       void* out, cudaStream_t s);
+void launch_rows_to_half(const float* x, size_t stride, int64_t n, int64_t k, void* out,
+                         cudaStream_t s);
+void launch_scale_ternary(const int32_t* c, int64_t mc, int64_t n, const float* scale,
+                          const float* amax, float* dst, size_t dst_stride, cudaStream_t s);
 
 }  // namespace bitnet::cuda

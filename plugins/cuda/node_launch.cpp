@@ -4,6 +4,7 @@
 #include <bitnet/sdk/ops.hpp>
 #include <bitnet/sdk/types.hpp>
 
+#include <algorithm>
 #include <cstring>
 #include <limits>
 #include <utility>
@@ -11,127 +12,12 @@
 #include "../cpu-generic/ops.hpp"
 #include "buffer.hpp"
 #include "cuda_error.hpp"
+#include "matmul_launch.hpp"
+#include "node_groups.hpp"
+#include "tensor_util.hpp"
 
 namespace bitnet::cuda {
 namespace {
-
-constexpr size_t kAlign = 256;
-
-size_t round_up(size_t n) {
-  return (n + kAlign - 1) / kAlign * kAlign;
-}
-
-bool ternary_matmul(const bitnet_tensor& node) {
-  return node.op == BITNET_OP_MUL_MAT &&
-         (node.src[0]->type == BITNET_TYPE_I2_S || node.src[0]->type == BITNET_TYPE_TQ2_0);
-}
-
-int64_t rows(const bitnet_tensor& t) {
-  return t.ne[1] * t.ne[2] * t.ne[3];
-}
-
-bool flat(const bitnet_tensor& t) {
-  return t.ne[2] == 1 && t.ne[3] == 1;
-}
-
-DevTensor dev(const bitnet_tensor& t) {
-  DevTensor d;
-  d.data = device_data(t);
-  d.type = t.type;
-  for (int i = 0; i < 4; ++i) {
-    d.ne[i] = t.ne[i];
-    d.nb[i] = t.nb[i];
-  }
-  return d;
-}
-
-const int32_t* ints(const bitnet_tensor& t) {
-  return reinterpret_cast<const int32_t*>(device_data(t));
-}
-
-// The bytes a tensor spans, first to last.
-std::pair<const char*, const char*> extent(const bitnet_tensor& t) {
-  const char* begin = device_data(t);
-  size_t span = *sdk::row_bytes(t.type, t.ne[0]);
-  for (int d = 1; d < BITNET_MAX_DIMS; ++d)
-    span += static_cast<size_t>(t.ne[d] - 1) * t.nb[d];
-  return {begin, begin + span};
-}
-
-bool overlap(const bitnet_tensor& a, const bitnet_tensor& b) {
-  const auto [a0, a1] = extent(a);
-  const auto [b0, b1] = extent(b);
-  return a0 < b1 && b0 < a1;
-}
-
-bool same_layout(const bitnet_tensor& a, const bitnet_tensor& b) {
-  for (int d = 0; d < BITNET_MAX_DIMS; ++d)
-    if (a.ne[d] != b.ne[d] || (a.ne[d] > 1 && a.nb[d] != b.nb[d])) return false;
-  return device_data(a) == device_data(b);
-}
-
-// Activation rows quantised for ternary matmuls and still valid: the F32 rows they came from.
-struct Quantized {
-  const char* data = nullptr;
-  int64_t k = 0, n = 0;
-  size_t stride = 0;
-
-  bool holds(const bitnet_tensor& x) const {
-    return data && flat(x) && device_data(x) == data && x.ne[0] == k && x.ne[1] == n &&
-           x.nb[1] == stride;
-  }
-  // Forgets the rows when `t` (just written) may overlap them.
-  void written(const bitnet_tensor& t) {
-    if (!data) return;
-    const auto [begin, end] = extent(t);
-    const char* held_end = data + static_cast<size_t>(n - 1) * stride + k * sizeof(float);
-    if (begin < held_end && data < end) data = nullptr;
-  }
-};
-
-int8_t* scratch_q(const LaunchContext& ctx) {
-  return reinterpret_cast<int8_t*>(ctx.scratch->data());
-}
-
-float* scratch_amax(const LaunchContext& ctx, int64_t n, int64_t k) {
-  return reinterpret_cast<float*>(ctx.scratch->data() + round_up(static_cast<size_t>(n * k)));
-}
-
-void mul_mat(const bitnet_tensor& node, const LaunchContext& ctx, Quantized& held) {
-  const bitnet_tensor &w = *node.src[0], &x = *node.src[1];
-  char* const w_data = device_data(w);
-  char* const x_data = device_data(x);
-  char* const d_data = device_data(node);
-  const auto* i2s_scale = reinterpret_cast<const float*>(
-      w.type == BITNET_TYPE_I2_S ? w_data + static_cast<size_t>(rows(w)) * w.nb[1] : nullptr);
-  const bool ternary = ternary_matmul(node);
-  for (int64_t i3 = 0; i3 < x.ne[3]; ++i3)
-    for (int64_t i2 = 0; i2 < x.ne[2]; ++i2) {
-      const int64_t w2 = i2 / (x.ne[2] / w.ne[2]), w3 = i3 / (x.ne[3] / w.ne[3]);
-      MatmulArgs a{};
-      a.type = w.type;
-      a.w = w_data + w2 * w.nb[2] + w3 * w.nb[3];
-      a.w_stride = w.nb[1];
-      a.i2s_scale = i2s_scale;
-      a.x = reinterpret_cast<const float*>(x_data + i2 * x.nb[2] + i3 * x.nb[3]);
-      a.x_stride = x.nb[1];
-      a.dst = reinterpret_cast<float*>(d_data + i2 * node.nb[2] + i3 * node.nb[3]);
-      a.dst_stride = node.nb[1];
-      a.m = w.ne[1];
-      a.n = x.ne[1];
-      a.k = w.ne[0];
-      if (!ternary) {
-        launch_float_matmul(a, ctx.stream);
-        continue;
-      }
-      if (!held.holds(x)) {
-        launch_quantize_rows(a.x, a.x_stride, a.n, a.k, scratch_q(ctx), scratch_amax(ctx, a.n, a.k),
-                             ctx.stream);
-        held = flat(x) ? Quantized{x_data, a.k, a.n, x.nb[1]} : Quantized{};
-      }
-      launch_ternary_matmul(a, scratch_q(ctx), scratch_amax(ctx, a.n, a.k), ctx.stream);
-    }
-}
 
 // `add`: an ADD whose sum this RMS_NORM normalises, computed here instead of on its own.
 void launch_node(const bitnet_tensor& node, int32_t index, const LaunchContext& ctx,
@@ -146,7 +32,7 @@ void launch_node(const bitnet_tensor& node, int32_t index, const LaunchContext& 
     case BITNET_OP_SCALE:
       return launch_scale(dev(node), dev(*src[0]), node.op_params[0], ctx.stream);
     case BITNET_OP_MUL_MAT:
-      return mul_mat(node, ctx, held);
+      return launch_mul_mat(node, ctx, held);
     case BITNET_OP_GET_ROWS:
       return launch_get_rows(dev(node), dev(*src[0]), ints(*src[1]), ctx.error, index, ctx.stream);
     case BITNET_OP_RMS_NORM: {
@@ -159,10 +45,11 @@ void launch_node(const bitnet_tensor& node, int32_t index, const LaunchContext& 
       if (quantize_output) held = Quantized{device_data(node), node.ne[0], node.ne[1], node.nb[1]};
       return;
     }
-    case BITNET_OP_ROPE:
-      return launch_rope(dev(node), dev(*src[0]), ints(*src[1]),
-                         static_cast<int>(node.op_params[0]), node.op_params[1],
-                         static_cast<int>(node.op_params[2]) == BITNET_ROPE_NEOX, ctx.stream);
+    case BITNET_OP_ROPE: {
+      const bitnet_tensor* one[] = {&node};
+      return launch_row_tasks(rope_run(one, 1, static_cast<size_t>(index), ctx.dynamic).tasks,
+                              ctx.stream);
+    }
     case BITNET_OP_ATTENTION:
       return launch_attention(dev(node), dev(*src[0]), dev(*src[1]), dev(*src[2]), dynamic,
                               ints(*src[3]), node.op_params[0], ctx.error, index, ctx.stream);
@@ -174,14 +61,43 @@ void launch_node(const bitnet_tensor& node, int32_t index, const LaunchContext& 
   }
 }
 
-// A residual ADD (no broadcasting) whose sum the next node, an RMS_NORM, takes as its input,
-// and whose inputs the norm's output does not overlap: one kernel does both.
+// A residual ADD (no broadcasting) whose sum the next node, an RMS_NORM, takes as its input:
+// one kernel does both. The norm's output may reuse the ADD's inputs' memory only where one
+// block holds the whole row in registers before writing (a single row of at most
+// max_held_norm_row() elements); with more rows, blocks would race.
 bool adds_into_norm(const bitnet_tensor& add, const bitnet_tensor* norm) {
   if (add.op != BITNET_OP_ADD || !norm || norm->op != BITNET_OP_RMS_NORM) return false;
   const bitnet_tensor &a = *add.src[0], &b = *add.src[1];
   for (int d = 0; d < BITNET_MAX_DIMS; ++d)
     if (b.ne[d] != add.ne[d]) return false;
-  return same_layout(*norm->src[0], add) && !overlap(*norm, a) && !overlap(*norm, b);
+  if (!same_layout(*norm->src[0], add)) return false;
+  const bool held = rows(*norm) == 1 && norm->ne[0] <= max_held_norm_row();
+  return held || (!overlap(*norm, a) && !overlap(*norm, b));
+}
+
+// Launches the run of nodes from nodes[i] that one kernel computes (node_groups.hpp); 0 when
+// nodes[i] starts none.
+size_t launch_run(const bitnet_tensor* const* nodes, size_t n, size_t i, const LaunchContext& ctx,
+                  Quantized& held) {
+  if (RopeRun r = rope_run(nodes + i, n - i, i, ctx.dynamic); r.count) {
+    launch_row_tasks(r.tasks, ctx.stream);
+    return r.count;
+  }
+  MatvecRun r = decode_matvec_run(nodes + i, n - i);
+  if (!r.count) return 0;
+  if (r.args.type == BITNET_TYPE_I2_S) {
+    const bitnet_tensor& x = *r.x;
+    const int64_t k = r.args.k;
+    if (!held.holds(x)) {
+      launch_quantize_rows(r.args.x, x.nb[1], 1, k, scratch_q(ctx), scratch_amax(ctx, 1, k),
+                           ctx.stream);
+      held = Quantized{device_data(x), k, 1, x.nb[1]};
+    }
+    r.args.q = scratch_q(ctx);
+    r.args.amax = scratch_amax(ctx, 1, k);
+  }
+  launch_decode_matvec(r.args, ctx.stream);
+  return r.count;
 }
 
 // An RMS_NORM whose output the next node, a ternary matmul, takes as its activations.
@@ -241,10 +157,7 @@ std::string check_node(const bitnet_tensor& node) {
 }
 
 size_t scratch_bytes(const bitnet_tensor& node) {
-  if (!ternary_matmul(node)) return 0;
-  const auto n = static_cast<size_t>(node.src[1]->ne[1]);
-  const auto k = static_cast<size_t>(node.src[0]->ne[0]);
-  return round_up(n * k) + n * sizeof(float);
+  return node.op == BITNET_OP_MUL_MAT ? mul_mat_scratch_bytes(node) : 0;
 }
 
 int64_t dynamic_value(const bitnet_tensor& node) {
@@ -279,17 +192,22 @@ void launch_graph(const bitnet_tensor* const* nodes, size_t n, const LaunchConte
     check_cuda(cudaEventCreate(&stop), "creating an event");
   }
   const bitnet_tensor* pending_add = nullptr;  // launched with the RMS_NORM after it
-  for (size_t i = 0; i < n; ++i) {
+  for (size_t i = 0; i < n;) {
     const bitnet_tensor& node = *nodes[i];
     const bitnet_tensor* next = i + 1 < n ? nodes[i + 1] : nullptr;
     if (adds_into_norm(node, next)) {
       pending_add = &node;
       held.written(node);
+      ++i;
       continue;
     }
     const bool fuse = feeds_ternary_matmul(node, next);
     if (profile) cudaEventRecord(start, ctx.stream);
-    launch_node(node, static_cast<int32_t>(i), ctx, held, fuse, pending_add);
+    size_t count = pending_add || fuse ? 0 : launch_run(nodes, n, i, ctx, held);
+    if (!count) {
+      launch_node(node, static_cast<int32_t>(i), ctx, held, fuse, pending_add);
+      count = 1;
+    }
     if (profile) {
       cudaEventRecord(stop, ctx.stream);
       cudaEventSynchronize(stop);
@@ -299,16 +217,19 @@ void launch_graph(const bitnet_tensor* const* nodes, size_t n, const LaunchConte
                          std::string(sdk::type_name(node.src[0]->type)) + " " +
                          std::to_string(node.src[0]->ne[0]) + "x" +
                          std::to_string(node.src[0]->ne[1]) + (fuse ? " +quantise" : "") +
-                         (pending_add ? " +add" : "") + (node.ne[1] > 1 ? " n>1" : "");
+                         (pending_add ? " +add" : "") + (node.ne[1] > 1 ? " n>1" : "") +
+                         (count > 1 ? " +" + std::to_string(count - 1) + " fused" : "");
       auto& slot = profile->ms_and_count[what];
       slot.first += ms;
       ++slot.second;
     }
     pending_add = nullptr;
-    if (!fuse) held.written(node);
+    for (size_t j = i; j < i + count; ++j)
+      if (!(fuse && j == i)) held.written(*nodes[j]);
     if (const cudaError_t e = cudaGetLastError(); e != cudaSuccess)
       check_cuda(e, "launching node " + std::to_string(i) + " (" +
                         (node.name ? node.name : "unnamed") + ")");
+    i += count;
   }
   if (profile) {
     cudaEventDestroy(start);

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "blas.hpp"
 #include "kernels.hpp"
 #include "scratch.hpp"
 
@@ -31,9 +32,10 @@ void append_shape_key(const bitnet_tensor& node, std::vector<uint64_t>& key);
 
 struct LaunchContext {
   cudaStream_t stream;
-  Scratch* scratch;        // int8 activations of ternary matmuls; sized before launching
+  Scratch* scratch;        // int8 activations of ternary matmuls, operands of cuBLAS products
   ErrorFlag error;         // set to a node's index + 1 by kernels that meet a bad id/position
   const int64_t* dynamic;  // device array of each node's dynamic_value, by node index
+  Blas* blas;              // prefill matmuls where not null
 };
 
 // GPU time per kind of node ("MUL_MAT I2_S 2560x6912"), for BITNET_CUDA_PROFILE=1.

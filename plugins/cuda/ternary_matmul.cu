@@ -3,6 +3,7 @@
 // scales applied in double in the reference's order, so results match cpu-generic's.
 #include "dequant.cuh"
 #include "kernels.hpp"
+#include "launch.cuh"
 
 #include <algorithm>
 
@@ -15,6 +16,7 @@ constexpr int kMinusOnes = -1;  // four int8 lanes of -1: dp4a with it subtracts
 
 __global__ void quantize_rows(const float* x, size_t x_stride, int64_t k, int8_t* q,
                               float* amax_out) {
+  grid_wait();
   __shared__ float partial[32];
   const float* row =
       reinterpret_cast<const float*>(reinterpret_cast<const char*>(x) + blockIdx.x * x_stride);
@@ -46,6 +48,7 @@ __global__ void quantize_rows(const float* x, size_t x_stride, int64_t k, int8_t
 template <int NC>
 __global__ void __launch_bounds__(kRowThreads)
     i2s_matvec(MatmulArgs a, const int8_t* q, const float* amax, int per_block) {
+  grid_wait();
   const int threads = kRowThreads / per_block, tid = threadIdx.x % threads;
   const int64_t m = static_cast<int64_t>(blockIdx.x) * per_block + threadIdx.x / threads;
   const bool active = m < a.m;
@@ -88,60 +91,12 @@ __global__ void __launch_bounds__(kRowThreads)
   }
 }
 
-// One activation row (a decode step): a warp per R weight rows, each step's activations loaded
-// once for all R rows (and their sum, the "- sum(q)" of every row, worked out once).
-template <int R>
-__global__ void __launch_bounds__(kRowThreads)
-    i2s_matvec_rows(MatmulArgs a, const int8_t* q, const float* amax) {
-  const int lane = threadIdx.x % 32;
-  const int64_t m0 = (static_cast<int64_t>(blockIdx.x) * (kRowThreads / 32) + threadIdx.x / 32) * R;
-  if (m0 >= a.m) return;
-  const uint4* rows[R];
-#pragma unroll
-  for (int r = 0; r < R; ++r)
-    rows[r] = reinterpret_cast<const uint4*>(a.w + min(m0 + r, a.m - 1) * a.w_stride);
-  int dot[R];
-#pragma unroll
-  for (int r = 0; r < R; ++r)
-    dot[r] = 0;
-  const int64_t halves = a.k / 64;
-  for (int64_t h = lane; h < halves; h += 32) {
-    const int* qc = reinterpret_cast<const int*>(q + (h / 2) * 128 + (h % 2) * 16);
-    int qv[16], minus_sum = 0;
-#pragma unroll
-    for (int g = 0; g < 4; ++g)
-#pragma unroll
-      for (int w = 0; w < 4; ++w) {
-        qv[4 * g + w] = qc[g * 8 + w];
-        minus_sum = __dp4a(kMinusOnes, qv[4 * g + w], minus_sum);
-      }
-#pragma unroll
-    for (int r = 0; r < R; ++r) {
-      const uint4 packed = rows[r][h];
-      const uint32_t words[4] = {packed.x, packed.y, packed.z, packed.w};
-      int d = dot[r] + minus_sum;
-#pragma unroll
-      for (int g = 0; g < 4; ++g)
-#pragma unroll
-        for (int w = 0; w < 4; ++w)
-          d = __dp4a(static_cast<int>((words[w] >> (6 - 2 * g)) & kCodeMask), qv[4 * g + w], d);
-      dot[r] = d;
-    }
-  }
-  const double scale = *a.i2s_scale, x_scale = static_cast<double>(amax[0]) / 127.0;
-#pragma unroll
-  for (int r = 0; r < R; ++r) {
-    const int total = warp_sum(dot[r]);
-    if (lane == 0 && m0 + r < a.m)
-      a.dst[m0 + r] = static_cast<float>(scale * static_cast<double>(total) * x_scale);
-  }
-}
-
 // TQ2_0: 66-byte blocks of 256 elements (64 bytes of codes, an fp16 scale); element
 // 32*(4h+l)+m sits in byte 32h+m at shift 2l. Four threads share a block, 16 code bytes each.
 template <int NC>
 __global__ void __launch_bounds__(kRowThreads)
     tq2_matvec(MatmulArgs a, const int8_t* q, const float* amax, int per_block) {
+  grid_wait();
   const int threads = kRowThreads / per_block, tid = threadIdx.x % threads;
   const int64_t m = static_cast<int64_t>(blockIdx.x) * per_block + threadIdx.x / threads;
   const bool active = m < a.m;
@@ -193,14 +148,9 @@ void launch_cols(const MatmulArgs& a, const int8_t* q, const float* amax, cudaSt
   const int per_block = rows_per_block(a.k / 64);  // both take 64 elements a step
   const auto blocks = static_cast<unsigned>((a.m + per_block - 1) / per_block);
   if (a.type == BITNET_TYPE_TQ2_0) {
-    tq2_matvec<NC><<<blocks, kRowThreads, 0, s>>>(a, q, amax, per_block);
-  } else if constexpr (NC == 1) {
-    constexpr int kRows = 4;
-    const int64_t per = kRowThreads / 32 * kRows;
-    i2s_matvec_rows<kRows>
-        <<<static_cast<unsigned>((a.m + per - 1) / per), kRowThreads, 0, s>>>(a, q, amax);
+    launch(tq2_matvec<NC>, blocks, kRowThreads, s, a, q, amax, per_block);
   } else {
-    i2s_matvec<NC><<<blocks, kRowThreads, 0, s>>>(a, q, amax, per_block);
+    launch(i2s_matvec<NC>, blocks, kRowThreads, s, a, q, amax, per_block);
   }
 }
 
@@ -208,7 +158,7 @@ void launch_cols(const MatmulArgs& a, const int8_t* q, const float* amax, cudaSt
 
 void launch_quantize_rows(const float* x, size_t x_stride, int64_t n, int64_t k, int8_t* q,
                           float* amax, cudaStream_t s) {
-  quantize_rows<<<static_cast<unsigned>(n), 256, 0, s>>>(x, x_stride, k, q, amax);
+  launch(quantize_rows, static_cast<unsigned>(n), 256, s, x, x_stride, k, q, amax);
 }
 
 void launch_ternary_matmul(const MatmulArgs& a, const int8_t* q, const float* amax,

@@ -1,0 +1,185 @@
+#include "node_groups.hpp"
+
+#include <bitnet/sdk/types.hpp>
+
+#include <initializer_list>
+#include <vector>
+
+#include "buffer.hpp"
+#include "tensor_util.hpp"
+
+namespace bitnet::cuda {
+namespace {
+
+// Weights a matvec run fetches into L2 ahead (the H200's L2 holds 60 MB).
+constexpr size_t kPrefetchBytes = size_t{24} << 20;
+
+bool fits_l2(const DecodeMatvec& a) {
+  size_t bytes = 0;
+  for (int i = 0; i < a.sets; ++i)
+    bytes += static_cast<size_t>(a.set[i].m) * a.set[i].row_bytes;
+  return bytes <= kPrefetchBytes;
+}
+
+bool batch1_matmul(const bitnet_tensor& node) {
+  if (node.op != BITNET_OP_MUL_MAT) return false;
+  const bitnet_tensor &w = *node.src[0], &x = *node.src[1];
+  return decode_matvec_type(w.type) && flat(w) && flat(x) && flat(node) && x.ne[1] == 1;
+}
+
+RowSet row_set(const bitnet_tensor& node) {
+  const bitnet_tensor& w = *node.src[0];
+  char* const data = device_data(w);
+  RowSet s;
+  s.w = data;
+  s.w_stride = w.nb[1];
+  s.row_bytes = *sdk::row_bytes(w.type, w.ne[0]);
+  s.i2s_scale = reinterpret_cast<const float*>(
+      w.type == BITNET_TYPE_I2_S ? data + static_cast<size_t>(rows(w)) * w.nb[1] : nullptr);
+  s.dst = reinterpret_cast<float*>(device_data(node));
+  s.m = w.ne[1];
+  return s;
+}
+
+// `node` joins a run over activations `x` whose outputs so far are `outs`.
+bool joins(const bitnet_tensor& node, const bitnet_tensor& first,
+           const std::vector<const bitnet_tensor*>& outs) {
+  if (!batch1_matmul(node) || node.src[0]->type != first.src[0]->type ||
+      node.src[0]->ne[0] != first.src[0]->ne[0] || !same_layout(*node.src[1], *first.src[1]) ||
+      overlap(node, *first.src[1]))
+    return false;
+  for (const bitnet_tensor* o : outs)
+    if (overlap(node, *o)) return false;
+  return true;
+}
+
+bool glu_over(const bitnet_tensor& glu, const bitnet_tensor& gate, const bitnet_tensor& up) {
+  if (glu.op != BITNET_OP_GLU || !flat(glu) || glu.ne[1] != 1) return false;
+  return same_layout(*glu.src[0], gate) && same_layout(*glu.src[1], up) && gate.ne[0] == up.ne[0] &&
+         !overlap(glu, gate) && !overlap(glu, up) && !overlap(glu, *gate.src[1]);
+}
+
+// Row r of `a` and of `b` hold the same elements (a CPY between them keeps each row whole).
+bool same_rows(const bitnet_tensor& a, const bitnet_tensor& b) {
+  for (int d = 0; d < BITNET_MAX_DIMS; ++d)
+    if (a.ne[d] != b.ne[d]) return false;
+  return a.ne[3] == 1;
+}
+
+// A tensor a task reads or writes. A CPY's destination moves from step to step within its
+// buffer (a replayed graph keeps its fusion), so against a tensor that stays put it is compared
+// by buffer, not by address.
+struct Touch {
+  const bitnet_tensor* t;
+  bool moves;
+};
+
+bool meet(const Touch& a, const Touch& b) {
+  if (a.moves != b.moves) return a.t->buffer == b.t->buffer;
+  return overlap(*a.t, *b.t);
+}
+
+// A task reading `r` and writing `w` can run beside tasks that read `reads` and write `writes`.
+bool independent(std::initializer_list<Touch> r, Touch w, const std::vector<Touch>& reads,
+                 const std::vector<Touch>& writes) {
+  for (const Touch& x : writes) {
+    if (meet(x, w)) return false;
+    for (const Touch& y : r)
+      if (meet(x, y)) return false;
+  }
+  for (const Touch& x : reads)
+    if (meet(w, x)) return false;
+  return true;
+}
+
+}  // namespace
+
+MatvecRun decode_matvec_run(const bitnet_tensor* const* nodes, size_t n) {
+  MatvecRun run;
+  const bitnet_tensor& first = *nodes[0];
+  if (!batch1_matmul(first) || overlap(first, *first.src[1])) return run;
+  run.x = first.src[1];
+  DecodeMatvec& a = run.args;
+  a.type = first.src[0]->type;
+  a.k = first.src[0]->ne[0];
+  a.x = reinterpret_cast<const float*>(device_data(*run.x));
+  a.set[0] = row_set(first);
+  a.sets = 1;
+  run.count = 1;
+  std::vector<const bitnet_tensor*> outs{&first};
+  if (n >= 3 && joins(*nodes[1], first, outs) && nodes[1]->ne[0] == first.ne[0] &&
+      glu_over(*nodes[2], first, *nodes[1])) {
+    a.set[1] = row_set(*nodes[1]);
+    a.sets = 2;
+    a.glu_dst = reinterpret_cast<float*>(device_data(*nodes[2]));
+    a.glu_silu = static_cast<int>(nodes[2]->op_params[0]) == BITNET_GLU_SILU;
+    run.count = 3;
+    a.prefetch = fits_l2(a);
+    return run;
+  }
+  while (run.count < n && a.sets < kMaxRowSets && joins(*nodes[run.count], first, outs)) {
+    a.set[a.sets++] = row_set(*nodes[run.count]);
+    outs.push_back(nodes[run.count++]);
+  }
+  a.prefetch = fits_l2(a);
+  return run;
+}
+
+RopeRun rope_run(const bitnet_tensor* const* nodes, size_t n, size_t first,
+                 const int64_t* dynamic) {
+  RopeRun run;
+  if (nodes[0]->op != BITNET_OP_ROPE) return run;
+  std::vector<Touch> writes, reads;
+  std::vector<const bitnet_tensor*> task_nodes;
+  RowTasks& g = run.tasks;
+  for (size_t i = 0; i < n && g.count < kMaxRowTasks; ++i) {
+    const bitnet_tensor& node = *nodes[i];
+    const auto slot = static_cast<int32_t>(first + i);
+    if (node.op == BITNET_OP_ROPE) {
+      const Touch x{node.src[0], false}, pos{node.src[1], false}, out{&node, false};
+      if (!independent({x, pos}, out, reads, writes)) break;
+      task_nodes.push_back(&node);
+      RowTask& t = g.task[g.count++];
+      t.dst = dev(node);
+      t.src = dev(*node.src[0]);
+      t.rope = true;
+      t.pos = ints(*node.src[1]);
+      t.dims = static_cast<int>(node.op_params[0]);
+      t.base = node.op_params[1];
+      t.neox = static_cast<int>(node.op_params[2]) == BITNET_ROPE_NEOX;
+      reads.insert(reads.end(), {x, pos});
+      writes.push_back(out);
+    } else if (node.op == BITNET_OP_CPY) {
+      // The CPY of a ROPE's output of this run is written by that ROPE's task, from the
+      // rotated values it holds; any other CPY reads its source as a task of its own.
+      int into = -1;
+      for (int j = 0; j < g.count; ++j)
+        if (g.task[j].rope && !g.task[j].store && same_layout(*node.src[0], *task_nodes[j]) &&
+            same_rows(node, *node.src[0]))
+          into = j;
+      const Touch x{node.src[0], false}, out{&node, true};
+      if (into >= 0 ? !independent({}, out, reads, writes) : !independent({x}, out, reads, writes))
+        break;
+      if (into >= 0) {
+        RowTask& t = g.task[into];
+        t.store = true;
+        t.store_dst = dev(node);
+        t.store_address = Dynamic{dynamic, slot};
+      } else {
+        task_nodes.push_back(&node);
+        RowTask& t = g.task[g.count++];
+        t.dst = dev(node);
+        t.src = dev(*node.src[0]);
+        t.address = Dynamic{dynamic, slot};
+        reads.push_back(x);
+      }
+      writes.push_back(out);
+    } else {
+      break;
+    }
+    run.count = i + 1;
+  }
+  return run;
+}
+
+}  // namespace bitnet::cuda

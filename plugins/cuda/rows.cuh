@@ -1,0 +1,23 @@
+// Rows of a DevTensor as row-wise kernels walk them: row r is (i1, i2, i3) in ggml's order.
+#pragma once
+
+#include <cuda_fp16.h>
+
+#include "kernels.hpp"
+
+namespace bitnet::cuda {
+
+__device__ __forceinline__ char* row_of(const DevTensor& t, int64_t r) {
+  const int64_t i1 = r % t.ne[1], i2 = (r / t.ne[1]) % t.ne[2], i3 = r / (t.ne[1] * t.ne[2]);
+  return t.data + i1 * t.nb[1] + i2 * t.nb[2] + i3 * t.nb[3];
+}
+
+// Element i of a CPY destination row, F16 or F32.
+__device__ __forceinline__ void store_element(char* row, int32_t type, int64_t i, float v) {
+  if (type == BITNET_TYPE_F16)
+    reinterpret_cast<__half*>(row)[i] = __float2half_rn(v);
+  else
+    reinterpret_cast<float*>(row)[i] = v;
+}
+
+}  // namespace bitnet::cuda
