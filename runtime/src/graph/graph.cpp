@@ -121,8 +121,10 @@ const bitnet_tensor* Graph::op(int32_t op, Shape ne,
 const bitnet_tensor* Graph::op_into(int32_t op, const bitnet_tensor* into,
                                     std::initializer_list<const bitnet_tensor*> src,
                                     std::string name) {
-  assert(placed(index_of(into)));
+  const int target = index_of(into);
+  assert(placed(target));
   bitnet_tensor& t = add(Kind::node_into, into->type, {}, std::move(name));
+  info_.back().base = target;
   std::copy(std::begin(into->ne), std::end(into->ne), t.ne);
   std::copy(std::begin(into->nb), std::end(into->nb), t.nb);
   t.buffer = into->buffer;
@@ -155,6 +157,30 @@ const bitnet_tensor* Graph::reshape(const bitnet_tensor* of, Shape ne) {
     probe.ne[d] = ne[d] ? ne[d] : 1;
   set_contiguous_strides(probe);
   return view(of, ne, {probe.nb[0], probe.nb[1], probe.nb[2], probe.nb[3]}, 0);
+}
+
+void Graph::move_view(const bitnet_tensor* view, Shape ne, std::array<size_t, 4> nb,
+                      size_t offset) {
+  const int i = index_of(view);
+  assert(i >= 0 && info_[i].kind == Kind::view && placed(i));
+  bitnet_tensor& t = tensors_[static_cast<size_t>(i)];
+  for (int d = 0; d < BITNET_MAX_DIMS; ++d)
+    t.ne[d] = ne[d] ? ne[d] : 1;
+  std::copy(nb.begin(), nb.end(), t.nb);
+  info_[i].offset = offset;
+  if (info_[i].base >= 0) t.offset = tensors_[static_cast<size_t>(info_[i].base)].offset + offset;
+}
+
+void Graph::follow_into(const bitnet_tensor* node) {
+  const int i = index_of(node);
+  assert(i >= 0 && info_[i].kind == Kind::node_into);
+  if (info_[i].base < 0) return;  // a target made outside this graph cannot have moved
+  bitnet_tensor& t = tensors_[static_cast<size_t>(i)];
+  const bitnet_tensor& into = tensors_[static_cast<size_t>(info_[i].base)];
+  std::copy(std::begin(into.ne), std::end(into.ne), t.ne);
+  std::copy(std::begin(into.nb), std::end(into.nb), t.nb);
+  t.buffer = into.buffer;
+  t.offset = into.offset;
 }
 
 void Graph::mark_output(const bitnet_tensor* t) {

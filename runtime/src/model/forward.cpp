@@ -1,16 +1,31 @@
 #include <bitnet/runtime/model/forward.hpp>
 
+#include <array>
 #include <cmath>
 #include <string>
 
 namespace bitnet::model {
 namespace {
 
+// Rows [from, from + rows) of one layer's K or V block as [head_dim, kv_heads, rows].
+struct Window {
+  graph::Shape ne;
+  std::array<size_t, 4> nb;
+  size_t offset;
+};
+Window cache_window(const KvCache& kv, int64_t head_dim, int64_t kv_heads, int64_t from,
+                    int64_t rows) {
+  const size_t row = kv.row_bytes();
+  return {{head_dim, kv_heads, rows},
+          {4, static_cast<size_t>(head_dim) * 4, row, row * static_cast<size_t>(rows)},
+          static_cast<size_t>(from) * row};
+}
+
 class Builder {
  public:
   Builder(StepGraph& out, const ArchSpec& arch, const Hparams& h, const Weights& w,
           const KvCache& kv, StepShape s)
-      : g_(out.graph), arch_(arch), h_(h), w_(w), kv_(kv), s_(s) {}
+      : out_(out), g_(out.graph), arch_(arch), h_(h), w_(w), kv_(kv), s_(s) {}
 
   void build(StepGraph& out) {
     if (!s_.batch.empty()) {
@@ -75,12 +90,10 @@ class Builder {
     return cache(kv_, block_offset, from, rows);
   }
   const bitnet_tensor* cache(const KvCache& kv, size_t block_offset, int64_t from, int64_t rows) {
-    const size_t row = kv.row_bytes();
     const bitnet_tensor* block = g_.external(kv.type(), {h_.head_dim, h_.n_head_kv, kv.n_ctx()},
                                              kv.buffer(), block_offset, node_name("cache"));
-    return g_.view(block, {h_.head_dim, h_.n_head_kv, rows},
-                   {4, static_cast<size_t>(h_.head_dim) * 4, row, row * rows},
-                   static_cast<size_t>(from) * row);
+    const Window w = cache_window(kv, h_.head_dim, h_.n_head_kv, from, rows);
+    return g_.view(block, w.ne, w.nb, w.offset);
   }
 
   float attention_scale() const {
@@ -90,12 +103,20 @@ class Builder {
   const bitnet_tensor* attention(int64_t l, const bitnet_tensor* q, const bitnet_tensor* k,
                                  const bitnet_tensor* v) {
     const int64_t t = s_.n_tokens;
-    g_.op_into(BITNET_OP_CPY, cache(kv_.k_offset(l), s_.n_past, t), {k}, node_name("k_store"));
-    g_.op_into(BITNET_OP_CPY, cache(kv_.v_offset(l), s_.n_past, t), {v}, node_name("v_store"));
+    auto& windows = out_.cache_windows;
+    const auto store = [&](size_t block, const bitnet_tensor* x, const char* name) {
+      const bitnet_tensor* rows = cache(block, s_.n_past, t);
+      windows.push_back({rows, g_.op_into(BITNET_OP_CPY, rows, {x}, node_name(name))});
+    };
+    store(kv_.k_offset(l), k, "k_store");
+    store(kv_.v_offset(l), v, "v_store");
     const int64_t n_kv = s_.n_past + t;
+    const bitnet_tensor* keys = cache(kv_.k_offset(l), 0, n_kv);
+    const bitnet_tensor* values = cache(kv_.v_offset(l), 0, n_kv);
+    windows.push_back({keys, nullptr});
+    windows.push_back({values, nullptr});
     const bitnet_tensor* att =
-        g_.op(BITNET_OP_ATTENTION, {h_.head_dim, h_.n_head, t},
-              {q, cache(kv_.k_offset(l), 0, n_kv), cache(kv_.v_offset(l), 0, n_kv), pos_},
+        g_.op(BITNET_OP_ATTENTION, {h_.head_dim, h_.n_head, t}, {q, keys, values, pos_},
               {attention_scale()}, node_name("attention"));
     return g_.reshape(att, {h_.n_head * h_.head_dim, t});
   }
@@ -171,6 +192,7 @@ class Builder {
     return g_.op(BITNET_OP_ADD, {h_.n_embd, t}, {x, d}, {}, node_name("ffn_residual"));
   }
 
+  StepGraph& out_;
   graph::Graph& g_;
   const ArchSpec& arch_;
   const Hparams& h_;
@@ -186,6 +208,16 @@ class Builder {
 void build_forward(StepGraph& out, const ArchSpec& arch, const Hparams& h, const Weights& w,
                    const KvCache& kv, StepShape shape) {
   Builder(out, arch, h, w, kv, shape).build(out);
+}
+
+void move_decode_step(StepGraph& step, const KvCache& kv, int64_t n_past) {
+  for (const StepGraph::CacheWindow& w : step.cache_windows) {
+    const bool store = w.store != nullptr;
+    const Window at =
+        cache_window(kv, w.view->ne[0], w.view->ne[1], store ? n_past : 0, store ? 1 : n_past + 1);
+    step.graph.move_view(w.view, at.ne, at.nb, at.offset);
+    if (store) step.graph.follow_into(w.store);
+  }
 }
 
 Result<> check_weights(const ArchSpec& arch, const Hparams& h, const Weights& w) {

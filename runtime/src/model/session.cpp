@@ -2,6 +2,7 @@
 #include <bitnet/runtime/model/session.hpp>
 
 #include <algorithm>
+#include <memory>
 #include <numeric>
 
 namespace bitnet::model {
@@ -54,10 +55,20 @@ Result<> Session::run_batch(std::span<const int32_t> tokens, bool all_logits,
                             std::vector<float>& out) {
   Model& m = *model_;
   const auto n = static_cast<int64_t>(tokens.size());
-  StepGraph step;
-  build_forward(step, m.arch(), m.hparams(), m.weights(), kv_,
-                {.n_past = n_past_, .n_tokens = n, .all_logits = all_logits});
-  const size_t need = step.graph.plan(alignment_);
+  // A decode step's graph differs from the last one's only in its cache windows: building and
+  // planning ~500 nodes again each token cost about as much host time as a small model's step.
+  const bool decode = n == 1 && !all_logits;
+  std::unique_ptr<StepGraph> built;
+  size_t need = decode_need_;
+  if (decode && decode_step_) {
+    move_decode_step(*decode_step_, kv_, n_past_);
+  } else {
+    built = std::make_unique<StepGraph>();
+    build_forward(*built, m.arch(), m.hparams(), m.weights(), kv_,
+                  {.n_past = n_past_, .n_tokens = n, .all_logits = all_logits});
+    need = built->graph.plan(alignment_);
+  }
+  StepGraph& step = built ? *built : *decode_step_;
   if (need > scratch_.size()) {
     scratch_ = BackendBuffer();  // free the old one first: peak memory is one scratch
     Result<BackendBuffer> b = m.backend().alloc(need);
@@ -88,6 +99,10 @@ Result<> Session::run_batch(std::span<const int32_t> tokens, bool all_logits,
   if (Result<> r = scratch_.download(step.logits->offset, out.data() + old, count * sizeof(float));
       !r)
     return r.error();
+  if (decode && built) {
+    decode_step_ = std::move(built);
+    decode_need_ = need;
+  }
   n_past_ += n;
   return {};
 }

@@ -48,6 +48,11 @@ class Graph {
   const bitnet_tensor* reshape(const bitnet_tensor* of, Shape ne);
   // Keeps `t` alive to the end, so the host can read it after compute.
   void mark_output(const bitnet_tensor* t);
+  // Gives a view of placed memory a new shape, strides and offset into its base, and makes an
+  // op_into node take its target's place again: a graph kept from one decode step to the next
+  // moves its KV-cache windows this way instead of being rebuilt.
+  void move_view(const bitnet_tensor* view, Shape ne, std::array<size_t, 4> nb, size_t offset);
+  void follow_into(const bitnet_tensor* node);
 
   // Assigns scratch offsets; returns the bytes the scratch buffer needs.
   size_t plan(size_t alignment);
@@ -61,7 +66,7 @@ class Graph {
   enum class Kind { external, input, node, node_into, view };
   struct Info {
     Kind kind;
-    int base = -1;      // for views: the tensor whose memory this is
+    int base = -1;      // views: the tensor whose memory this is; op_into nodes: the target
     size_t offset = 0;  // planned offset (inputs, nodes) or offset into base (views)
     size_t bytes = 0;   // bytes a planned tensor occupies
     bool output = false;

@@ -9,6 +9,7 @@
 #include <bitnet/runtime/model/weights.hpp>
 
 #include <span>
+#include <vector>
 
 namespace bitnet::model {
 
@@ -17,6 +18,13 @@ struct StepGraph {
   const bitnet_tensor* token_ids = nullptr;  // input: I32 [n_tokens]
   const bitnet_tensor* positions = nullptr;  // input: I32 [n_tokens]
   const bitnet_tensor* logits = nullptr;     // output: F32 [n_vocab, 1 or n_tokens]
+  // The KV-cache windows of a single-sequence step: per layer and per K/V, the rows its tokens
+  // are written to (`store` is that CPY) and the rows its attention reads (`store` null).
+  struct CacheWindow {
+    const bitnet_tensor* view = nullptr;
+    const bitnet_tensor* store = nullptr;
+  };
+  std::vector<CacheWindow> cache_windows;
 };
 
 // One sequence of a batched decode step: its cache and the position its token goes to.
@@ -43,6 +51,12 @@ struct StepShape {
 // Expects the weights check_weights accepted and n_past + n_tokens <= the cache's n_ctx.
 void build_forward(StepGraph& out, const ArchSpec& arch, const Hparams& h, const Weights& w,
                    const KvCache& kv, StepShape shape);
+
+// Points a graph build_forward made for one token of one sequence (n_tokens 1, no batch) at
+// position n_past: the cache row its K and V go to and the keys its attention reads. Nothing
+// else in such a graph depends on the position (it comes in through the positions input), so
+// a decode loop builds and plans the graph once and moves it each token.
+void move_decode_step(StepGraph& step, const KvCache& kv, int64_t n_past);
 
 // Every tensor the architecture needs is present with the shape it expects.
 Result<> check_weights(const ArchSpec& arch, const Hparams& h, const Weights& w);

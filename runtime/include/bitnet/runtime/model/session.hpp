@@ -3,12 +3,14 @@
 // buffers of the model's backend, so it must not outlive the model.
 #pragma once
 
+#include <bitnet/runtime/model/forward.hpp>
 #include <bitnet/runtime/model/kv_cache.hpp>
 #include <bitnet/runtime/model/model.hpp>
 
 #include <algorithm>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <span>
 #include <vector>
 
@@ -57,6 +59,8 @@ class Session {
   int64_t n_past_ = 0;
   size_t alignment_ = 64;
   NodeObserver observer_;
+  std::unique_ptr<StepGraph> decode_step_;  // the one-token graph, kept and moved each token
+  size_t decode_need_ = 0;                  // the scratch bytes it was planned for
 };
 
 }  // namespace bitnet::model
