@@ -224,9 +224,10 @@ void attention(const bitnet_tensor& dst) {
                                       std::to_string(pos[t]) + ", outside the " +
                                       std::to_string(n_kv) + " keys given");
   const double scale = dst.op_params[0];
-  // Several queries (a prefill) read the same keys many times: convert them once.
+  // In a prefill each key is read by every query after it, of every head of its group: convert
+  // them once where that is at least 8 reads per key (a decode, 1 query, keeps the direct path).
   std::optional<KvDoubles> kv;
-  if (q.ne[2] > 1) kv.emplace(k, v, *std::max_element(pos, pos + q.ne[2]) + 1);
+  if (q.ne[2] * group >= 8) kv.emplace(k, v, *std::max_element(pos, pos + q.ne[2]) + 1);
   cpu_generic::for_rows(dst, [&](int64_t head, int64_t t, int64_t) {
     const float* qf = f32_row(q, head, t);
     const int64_t kvh = head / group, n = pos[t] + 1;

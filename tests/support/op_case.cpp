@@ -145,8 +145,12 @@ OpCase::OpCase(int32_t op, int32_t type, std::mt19937& rng, int64_t n_act, int64
     }
   }
   if (op == BITNET_OP_ATTENTION && n_act > leaves[1].ne[2]) {
+    constexpr int64_t queries = 8;
+    reshape(leaves[0], {leaves[0].ne[0], leaves[0].ne[1], queries});
     reshape(leaves[1], {leaves[1].ne[0], leaves[1].ne[1], n_act});
     reshape(leaves[2], {leaves[2].ne[0], leaves[2].ne[1], n_act});
+    reshape(leaves[3], {queries});
+    reshape(probe.node, {probe.node.ne[0], probe.node.ne[1], queries});
   }
   for (int i = 0; i < BITNET_MAX_SRC && probe.node.src[i]; ++i) {
     const bitnet_tensor& t = leaves[i];

@@ -38,7 +38,8 @@ size_t bytes_of(const bitnet_tensor& t);
 // The probe node of `op` over `type` with its sources filled with random data. MUL_MAT and
 // GET_ROWS get rows and columns that are not multiples of a vector or block; MUL_MAT multiplies
 // `n_act` activation rows in each of `batch` batches by one weight matrix. ATTENTION with
-// `n_act` above the probe's 8 keys gets that many keys, its two queries at the last positions.
+// `n_act` above the probe's 8 keys gets that many keys and 8 queries (a prefill), at the last
+// positions two apart.
 struct OpCase {
   OpCase(int32_t op, int32_t type, std::mt19937& rng, int64_t n_act = 5, int64_t batch = 1);
   bitnet::Probe probe;
