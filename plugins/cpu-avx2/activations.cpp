@@ -51,21 +51,6 @@ struct Avx2 {
   }
 };
 
-#if BITNET_CPU_AVX512
-// One row as quantize_int8_blocks computes it, so the values match quantize_blocks' exactly.
-void quantize_block_row(const float* x, int64_t blocks, int8_t* q, float* d, int32_t* s) {
-  for (int64_t b = 0; b < blocks; ++b) {
-    const float scale = Avx2::absmax(x + 32 * b, 32) / 127;
-    const float mul = scale ? 1 / scale : 0;
-    int32_t sum = 0;
-    for (int j = 0; j < 32; j += 8)
-      sum += Avx2::round8(x + 32 * b + j, mul, q + 32 * b + j);
-    d[b] = scale;
-    s[b] = sum;
-  }
-}
-#endif
-
 }  // namespace
 
 void quantize_blocks(const bitnet_tensor& x, int64_t i2, int64_t i3, BlockActs& out) {
@@ -75,21 +60,11 @@ void quantize_blocks(const bitnet_tensor& x, int64_t i2, int64_t i3, BlockActs& 
 
 #if BITNET_CPU_AVX512
 void quantize_blocks_unsigned(const bitnet_tensor& x, int64_t i2, int64_t i3, BlockActs& out) {
-  const int64_t k = x.ne[0], nb = k / 32;
-  const auto n = static_cast<size_t>(x.ne[1]);
-  out.k = k;
-  out.q.resize(n * static_cast<size_t>(k));
-  out.d.resize(n * static_cast<size_t>(nb));
-  out.s.resize(n * static_cast<size_t>(nb));
-  sdk::plugin_host().parallel_for(0, n, cpu_generic::balanced_grain(n), [&](size_t b, size_t e) {
-    for (auto r = static_cast<int64_t>(b); r < static_cast<int64_t>(e); ++r) {
-      int8_t* q = out.q.data() + r * k;
-      quantize_block_row(cpu_generic::f32_row(x, r, i2, i3), nb, q, out.d.data() + r * nb,
-                         out.s.data() + r * nb);
-      for (int64_t i = 0; i < k; ++i)
-        q[i] = static_cast<int8_t>(static_cast<uint8_t>(q[i]) ^ 0x80);
-    }
-  });
+  quantize_blocks(x, i2, i3, out);
+  for (size_t i = 0; i < out.q.size(); i += 32) {
+    auto* v = reinterpret_cast<__m256i*>(out.q.data() + i);
+    _mm256_storeu_si256(v, _mm256_xor_si256(_mm256_loadu_si256(v), _mm256_set1_epi8(-128)));
+  }
 }
 #endif
 

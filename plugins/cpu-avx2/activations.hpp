@@ -39,8 +39,8 @@ void quantize_rows(const bitnet_tensor& x, int64_t i2, int64_t i3, RowActs& out)
 
 #if BITNET_CPU_AVX512
 // quantize_blocks with 128 added to every q (modulo 256), so that they read as unsigned bytes:
-// the Q8_0, Q4_0 and Q4_K prefill tiles (block_vnni) take the activations as vpdpbusd's unsigned
-// operand. Rows are spread over the host's threads, as prefill has many.
+// the block-quantised prefill tiles (block_vnni) take the activations as vpdpbusd's unsigned
+// operand.
 void quantize_blocks_unsigned(const bitnet_tensor& x, int64_t i2, int64_t i3, BlockActs& out);
 #endif
 

@@ -68,12 +68,13 @@ void dot_rows(const Job& j, const std::byte* wr, int64_t n0, float* out) {
 }
 
 #if BITNET_CPU_AVX512
-// Prefill of Q8_0, Q4_0 and Q4_K runs on the VNNI tiles of block_vnni, from 5 activation rows:
-// the tiles copy each weight once per matmul, which few rows do not repay (a 4-layer 1B-shaped
-// Q4_0 model, 2 threads: 2 rows 63 against 73 tok/s on the row kernels, 4 even, 6 167 against
-// 111).
+// Prefill of Q8_0, Q4_0, Q4_K and Q6_K runs on the VNNI tiles of block_vnni, from 5 activation
+// rows: the tiles copy each weight once per matmul, which few rows do not repay (a 4-layer
+// 1B-shaped Q4_0 model, 2 threads: 2 rows 63 against 73 tok/s on the row kernels, 4 even, 6 167
+// against 111).
 bool block_vnni_tiles(const bitnet_tensor& w, const bitnet_tensor& x) {
-  return (w.type == BITNET_TYPE_Q8_0 || w.type == BITNET_TYPE_Q4_0 || w.type == BITNET_TYPE_Q4_K) &&
+  return (w.type == BITNET_TYPE_Q8_0 || w.type == BITNET_TYPE_Q4_0 || w.type == BITNET_TYPE_Q4_K ||
+          w.type == BITNET_TYPE_Q6_K) &&
          x.ne[1] > 4;
 }
 
