@@ -19,6 +19,8 @@
 #include <iostream>
 #include <random>
 
+#include <unistd.h>
+
 #include "op_case.hpp"
 #include "random_model.hpp"
 
@@ -127,8 +129,10 @@ BOOST_AUTO_TEST_CASE(generated_models_pick_cpu_generic_greedy_tokens) {
       for (int32_t type : {BITNET_TYPE_F16, BITNET_TYPE_Q8_0, BITNET_TYPE_Q4_0, BITNET_TYPE_Q4_K,
                            BITNET_TYPE_Q6_K, BITNET_TYPE_I2_S, BITNET_TYPE_TQ2_0}) {
         BOOST_TEST_CONTEXT(p->name << " " << arch << " " << sdk::type_name(type)) {
+          // The process id keeps parallel runs (the cpu and gpu labels) off each other's file.
           const auto path = std::filesystem::temp_directory_path() /
-                            ("bitnet-conformance-" + std::string(arch) + ".gguf");
+                            ("bitnet-conformance-" + std::to_string(::getpid()) + "-" +
+                             std::string(arch) + ".gguf");
           auto w = testing::random_model({.arch = arch,
                                           .seed = 5,
                                           .weight_type = type,
