@@ -205,4 +205,50 @@ BOOST_AUTO_TEST_CASE(greedy_continuations_match_the_reference_token_for_token) {
   }
 }
 
+// A session keeps its one-token graph and moves it from position to position: that must give
+// the logits the batched prompt gives at each position, also after truncate() moves it back and
+// after a batch in between (a graph of its own, which may grow the scratch the kept one uses).
+BOOST_AUTO_TEST_CASE(decoding_token_by_token_matches_the_batched_prompt) {
+  for (const Case& c :
+       {Case{"llama", BITNET_TYPE_F32}, Case{"bitnet-b1.58", BITNET_TYPE_I2_S, BITNET_TYPE_F16}}) {
+    BOOST_TEST_CONTEXT(label(c)) {
+      const fs::path path = write_model(c);
+      Loaded loaded(path);
+      Result<model::Session> batched = model::Session::create(*loaded.model, 64, 16);
+      BOOST_REQUIRE(batched);
+      const std::vector<int32_t> tokens = random_tokens(12, batched->n_vocab(), 5);
+      Result<std::vector<float>> want = batched->eval(tokens, true);
+      BOOST_REQUIRE(want);
+      const size_t n_vocab = want->size() / tokens.size();
+      Result<model::Session> s = model::Session::create(*loaded.model, 64, 16);
+      BOOST_REQUIRE(s);
+      double worst = 0;
+      // Runs tokens [from, from + n) and compares the last one's logits with the batch's.
+      const auto step = [&](size_t from, size_t n) {
+        Result<std::vector<float>> got = s->eval({tokens.data() + from, n});
+        BOOST_REQUIRE_MESSAGE(got, (got ? "" : got.error().message));
+        BOOST_REQUIRE_EQUAL(got->size(), n_vocab);
+        const float* row = want->data() + (from + n - 1) * n_vocab;
+        double scale = 0, diff = 0;
+        for (size_t v = 0; v < n_vocab; ++v) {
+          scale = std::max(scale, std::abs(static_cast<double>(row[v])));
+          diff = std::max(diff, std::abs(static_cast<double>((*got)[v] - row[v])));
+        }
+        worst = std::max(worst, diff / scale);
+      };
+      for (size_t i = 0; i < 8; ++i)
+        step(i, 1);
+      s->truncate(3);
+      for (size_t i = 3; i < 6; ++i)
+        step(i, 1);
+      step(6, 3);
+      for (size_t i = 9; i < 12; ++i)
+        step(i, 1);
+      BOOST_TEST_MESSAGE(label(c) << ": max relative logit difference " << worst);
+      BOOST_CHECK_LE(worst, 1e-6);
+      fs::remove(path);
+    }
+  }
+}
+
 BOOST_AUTO_TEST_SUITE_END()
