@@ -46,9 +46,10 @@ BOOST_AUTO_TEST_CASE(chain_reuses_memory_and_aligns) {
     chain.push_back(graph.op(BITNET_OP_SCALE, {1000}, {chain.back()}, {0.5f}, "s"));
   BOOST_TEST(graph.nodes().size() == 32u);
   const size_t scratch = graph.plan(64);
-  // An output may not alias its input, so two are the floor; 33 would be no reuse at all.
-  BOOST_TEST(scratch >= 2 * aligned);
-  BOOST_TEST(scratch <= 3 * aligned);
+  // An output may not alias its input and freed memory waits two nodes before it is reused
+  // (fusing backends rely on it), so four are the floor; 33 would be no reuse at all.
+  BOOST_TEST(scratch >= 4 * aligned);
+  BOOST_TEST(scratch <= 5 * aligned);
   graph.bind(fake_buffer(0));
   for (size_t i = 0; i < chain.size(); ++i) {
     BOOST_TEST(chain[i]->buffer == fake_buffer(0));
@@ -187,9 +188,9 @@ BOOST_AUTO_TEST_CASE(external_and_outside_tensors_are_left_alone) {
   graph.op(BITNET_OP_MUL, {16}, {&outsider, w}, {}, "prod");
   graph.mark_output(&outsider);
   graph.mark_output(w);
-  // Only the two 64-byte results need scratch; neither is read or kept, so the second reuses
-  // the first's memory.
-  BOOST_TEST(graph.plan(64) == 64u);
+  // Only the two 64-byte results need scratch; neither is read or kept, but the first's memory
+  // is not reused by the node right after it.
+  BOOST_TEST(graph.plan(64) == 128u);
   graph.bind(fake_buffer(0));
   BOOST_TEST(w->buffer == fake_buffer(2));
   BOOST_TEST(w->offset == 128u);
@@ -210,8 +211,9 @@ BOOST_AUTO_TEST_CASE(op_into_keeps_the_target_place) {
   BOOST_TEST(store->type == BITNET_TYPE_F16);
   BOOST_TEST(store->nb[1] == 128u);
   auto y = graph.op(BITNET_OP_SCALE, {64}, {store}, {1.0f}, "y");
-  // The store is x's last reader, so y may take x's bytes; the store itself needs none.
-  BOOST_TEST(graph.plan(256) == 256u);
+  // The store needs no scratch; it is x's last reader, but y, right after it, may not take
+  // x's bytes yet.
+  BOOST_TEST(graph.plan(256) == 512u);
   graph.bind(fake_buffer(0));
   BOOST_TEST(store->buffer == fake_buffer(2));
   BOOST_TEST(store->offset == 640u);

@@ -2,6 +2,7 @@
 #include <bitnet/sdk/types.hpp>
 
 #include <algorithm>
+#include <array>
 #include <cassert>
 #include <iterator>
 #include <map>
@@ -187,6 +188,12 @@ void Graph::mark_output(const bitnet_tensor* t) {
   if (const int r = root(index_of(t)); r >= 0) info_[r].output = true;
 }
 
+// Memory released after node n is reused from node n + kReuseDistance on: a backend may run a
+// node together with the two after it in one kernel (an RMS_NORM, a matmul and its residual
+// ADD), whose blocks read the first node's inputs while others already write the later ones'
+// outputs; those outputs must not land on memory the first node read.
+constexpr size_t kReuseDistance = 3;
+
 size_t Graph::plan(size_t alignment) {
   // The last node (by position) that reads each planned tensor, through any view.
   std::vector<int> last_use(info_.size(), -1);
@@ -201,7 +208,14 @@ size_t Graph::plan(size_t alignment) {
   // Inputs are uploaded before the first node runs, so they are all alive at the start.
   for (size_t i = 0; i < info_.size(); ++i)
     if (info_[i].kind == Kind::input) place(static_cast<int>(i));
+  // Released blocks waiting for their node: (first node that may reuse it, offset, bytes).
+  std::vector<std::array<size_t, 3>> cooling;
   for (size_t n = 0; n < nodes_.size(); ++n) {
+    std::erase_if(cooling, [&](const std::array<size_t, 3>& c) {
+      if (c[0] > n) return false;
+      arena.release(c[1], c[2]);
+      return true;
+    });
     const int i = index_of(nodes_[n]);
     if (info_[i].kind == Kind::node) place(i);
     // An output nobody reads (and nobody keeps) is free again once written.
@@ -211,7 +225,7 @@ size_t Graph::plan(size_t alignment) {
       const Kind k = info_[r].kind;
       if (last_use[r] == static_cast<int>(n) && !info_[r].output &&
           (k == Kind::input || k == Kind::node)) {
-        arena.release(info_[r].offset, info_[r].bytes);
+        cooling.push_back({n + kReuseDistance, info_[r].offset, info_[r].bytes});
         last_use[r] = -2;  // a node may read the same tensor twice: release it once
       }
     };
