@@ -1,7 +1,7 @@
 // ATTENTION: one block per (head, query), causal softmax over keys 0..pos in chunks of kChunk
 // keys. Each chunk takes three passes, every one spread over the whole block so that many
-// loads are in flight at once (a decode step is latency-bound, not arithmetic-bound): a thread
-// per key for the scores, the block for max and sum, then threads in groups of kDims
+// loads are in flight at once (a decode step is latency-bound, not arithmetic-bound): kSlices
+// threads per key for the scores, the block for max and sum, then threads in groups of kDims
 // dimensions across keys for the weighted sum of V. Sums are kept in double, as the reference
 // computes them, and chunks are merged by the running maximum.
 #include "dequant.cuh"
@@ -17,6 +17,7 @@ constexpr int kDecodeThreads = 512, kPrefillThreads = 256, kDecodeQueries = 4;
 constexpr int kChunk = 1024;  // keys whose scores are held in shared memory at a time
 constexpr int kDims = 8;      // consecutive dimensions a thread takes in the V pass
 constexpr int kMaxHeadDim = 256;
+constexpr int kSlices = 8;  // threads that share one key's score
 
 // Elements i..i+7 of a K or V row, F16 or F32, in 16-byte loads where aligned.
 __device__ __forceinline__ void kv8(const char* row, int32_t type, int i, int hd, float* out) {
@@ -89,37 +90,55 @@ __global__ void __launch_bounds__(kThreads)
     return;
   }
   const float* qr = reinterpret_cast<const float*>(q.data + head * q.nb[1] + t * q.nb[2]);
-  for (int i = threadIdx.x; i < hd; i += kThreads)
-    qs[i] = qr[i];
-  __syncthreads();
   const char* k0 = k.data + kvh * k.nb[1];
   const char* v0 = v.data + kvh * v.nb[1];
   // V pass layout: `groups` groups of `per_key` threads, a group per key, kDims dims a thread.
   const int per_key = (hd + kDims - 1) / kDims, groups = kThreads / per_key;
   const int group = threadIdx.x / per_key, d0 = (threadIdx.x % per_key) * kDims;
   const bool in_v_pass = group < groups;
+  // A short decode step is a chain of round trips to memory: the value row each thread starts
+  // the V pass with goes out with q's.
+  const int first_count = static_cast<int>(p + 1 < kChunk ? p + 1 : kChunk);
+  float v_first[kDims] = {};
+  if (in_v_pass && group < first_count) kv8(v0 + group * v.nb[2], v.type, d0, hd, v_first);
+  for (int i = threadIdx.x; i < hd; i += kThreads)
+    qs[i] = qr[i];
+  __syncthreads();
   double acc[kDims] = {};
   double m = -INFINITY, l = 0.0;
   for (int64_t c0 = 0; c0 <= p; c0 += kChunk) {
     const int count = static_cast<int>(p + 1 - c0 < kChunk ? p + 1 - c0 : kChunk);
     double chunk_max = -INFINITY;
-    for (int j = threadIdx.x; j < count; j += kThreads) {
-      const char* kr = k0 + (c0 + j) * k.nb[2];
+    // kSlices threads a key, each taking every kSlices-th run of 8 dimensions and combining
+    // its sums with the others' by shuffles: the keys' loads are all in flight together and no
+    // thread runs head_dim multiply-adds in a row while the block waits for it.
+    const int slice = threadIdx.x % kSlices;
+    for (int j0 = 0; j0 < count; j0 += kThreads / kSlices) {
+      const int j = j0 + threadIdx.x / kSlices;
       double s[4] = {};
+      if (j < count) {
+        const char* kr = k0 + (c0 + j) * k.nb[2];
 #pragma unroll
-      for (int i = 0; i < (HD ? HD : kMaxHeadDim); i += 8) {
-        if (!HD && i >= hd) break;
-        float kv[8];
-        kv8(kr, k.type, i, hd, kv);
+        for (int step = 0; step < (HD ? HD : kMaxHeadDim) / (8 * kSlices); ++step) {
+          const int i = 8 * (slice + step * kSlices);
+          if (!HD && i >= hd) break;
+          float kv[8];
+          kv8(kr, k.type, i, hd, kv);
 #pragma unroll
-        for (int e = 0; e < 8; ++e)
-          if (i + e < hd)
-            s[e % 4] = fma(static_cast<double>(qs[i + e]), static_cast<double>(kv[e]), s[e % 4]);
+          for (int e = 0; e < 8; ++e)
+            if (i + e < hd)
+              s[e % 4] = fma(static_cast<double>(qs[i + e]), static_cast<double>(kv[e]), s[e % 4]);
+        }
       }
       double score = (s[0] + s[1]) + (s[2] + s[3]);
-      score *= static_cast<double>(scale);
-      weight[j] = score;
-      chunk_max = fmax(chunk_max, score);
+#pragma unroll
+      for (int o = 1; o < kSlices; o <<= 1)
+        score += __shfl_xor_sync(0xffffffffu, score, o);
+      if (j < count && slice == 0) {
+        score *= static_cast<double>(scale);
+        weight[j] = score;
+        chunk_max = fmax(chunk_max, score);
+      }
     }
     const double m_new = fmax(m, block_reduce<kThreads>(chunk_max, true, partial));
     double chunk_sum = 0.0;
@@ -138,7 +157,13 @@ __global__ void __launch_bounds__(kThreads)
 #pragma unroll 8
       for (int j = group; j < count; j += groups) {
         float vv[8];
-        kv8(v0 + (c0 + j) * v.nb[2], v.type, d0, hd, vv);
+        if (c0 == 0 && j == group) {
+#pragma unroll
+          for (int e = 0; e < kDims; ++e)
+            vv[e] = v_first[e];
+        } else {
+          kv8(v0 + (c0 + j) * v.nb[2], v.type, d0, hd, vv);
+        }
         const double w = weight[j];
 #pragma unroll
         for (int e = 0; e < kDims; ++e)
