@@ -102,6 +102,14 @@ struct RowSet {
   int64_t m;
 };
 constexpr int kMaxRowSets = 3;
+// The RMS_NORM whose output is the activation row, computed by every block of the matvec from
+// its input row (`x` and `q` are then unused); block 0 also writes the norm's output.
+struct NormIn {
+  const float* x = nullptr;  // null: no norm
+  const float* weight = nullptr;
+  float eps = 0;
+  float* out = nullptr;
+};
 struct DecodeMatvec {
   int32_t type;
   int64_t k;
@@ -113,9 +121,17 @@ struct DecodeMatvec {
   float* glu_dst;
   bool glu_silu;
   bool prefetch;  // fetch the weights into L2 before waiting for the previous kernel
+  NormIn norm;
+  // The residual ADD after a single set: resid_dst[m] = resid[m] + set[0].dst[m].
+  const float* resid = nullptr;
+  float* resid_dst = nullptr;
 };
 // The weight types launch_decode_matvec takes (TQ2_0 goes through launch_ternary_matmul).
 bool decode_matvec_type(int32_t type);
+// Shared memory the kernel needs for a row of k (with `norm`: also the normalised row); runs
+// needing more than decode_matvec_shared_limit() are not formed.
+size_t decode_matvec_shared(int32_t type, int64_t k, bool norm);
+size_t decode_matvec_shared_limit();
 void launch_decode_matvec(const DecodeMatvec& a, cudaStream_t s);
 
 // Ternary MUL_MAT: activations quantised to int8 rows of k bytes (`q`, with max|x| per row in

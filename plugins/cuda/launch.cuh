@@ -8,7 +8,8 @@
 // anything an earlier kernel may have written and before it writes anything (a later grid
 // waits for this grid to finish, and this grid finishes after its predecessor, so ordering
 // stays transitive); what it does before grid_wait() is limited to L2 prefetches of weights,
-// which cannot observe stale data (L2 is where every SM's writes land).
+// which cannot observe stale data (L2 is where every SM's writes land), and to loads of weights,
+// which no kernel writes.
 #pragma once
 
 #include <cuda_runtime.h>
@@ -28,12 +29,15 @@ __device__ __forceinline__ void prefetch_l2(const void* p) {
   asm volatile("prefetch.global.L2 [%0];" ::"l"(p));
 }
 
-// Queues `kernel` on `s`; a failure is left for cudaGetLastError, as with <<<>>>.
+// Queues `kernel` on `s` with `shared` bytes of dynamic shared memory; a failure is left for
+// cudaGetLastError, as with <<<>>>.
 template <class... Params, class... Args>
-void launch(void (*kernel)(Params...), dim3 grid, dim3 block, cudaStream_t s, Args&&... args) {
+void launch(void (*kernel)(Params...), dim3 grid, dim3 block, size_t shared, cudaStream_t s,
+            Args&&... args) {
   cudaLaunchConfig_t config{};
   config.gridDim = grid;
   config.blockDim = block;
+  config.dynamicSmemBytes = shared;
   config.stream = s;
   cudaLaunchAttribute attribute[1];
   attribute[0].id = cudaLaunchAttributeProgrammaticStreamSerialization;
@@ -41,6 +45,11 @@ void launch(void (*kernel)(Params...), dim3 grid, dim3 block, cudaStream_t s, Ar
   config.attrs = attribute;
   config.numAttrs = 1;
   cudaLaunchKernelEx(&config, kernel, std::forward<Args>(args)...);
+}
+
+template <class... Params, class... Args>
+void launch(void (*kernel)(Params...), dim3 grid, dim3 block, cudaStream_t s, Args&&... args) {
+  launch(kernel, grid, block, size_t{0}, s, std::forward<Args>(args)...);
 }
 
 }  // namespace bitnet::cuda

@@ -24,7 +24,8 @@ bool fits_l2(const DecodeMatvec& a) {
 bool batch1_matmul(const bitnet_tensor& node) {
   if (node.op != BITNET_OP_MUL_MAT) return false;
   const bitnet_tensor &w = *node.src[0], &x = *node.src[1];
-  return decode_matvec_type(w.type) && flat(w) && flat(x) && flat(node) && x.ne[1] == 1;
+  return decode_matvec_type(w.type) && flat(w) && flat(x) && flat(node) && x.ne[1] == 1 &&
+         decode_matvec_shared(w.type, w.ne[0], false) <= decode_matvec_shared_limit();
 }
 
 RowSet row_set(const bitnet_tensor& node) {
@@ -92,9 +93,50 @@ bool independent(std::initializer_list<Touch> r, Touch w, const std::vector<Touc
   return true;
 }
 
-}  // namespace
+// Larger runs (an output head of 128k rows) would repeat the norm in thousands of blocks.
+constexpr int64_t kMaxNormRows = 32768;
 
-MatvecRun decode_matvec_run(const bitnet_tensor* const* nodes, size_t n) {
+// The matmuls that follow an RMS_NORM of one row and read its output; `norm` also becomes part
+// of the run when every block can compute it (its row fits in shared memory) and no output of
+// the run lands on the norm's input, which blocks read at different times.
+bool norm_joins(const bitnet_tensor& norm, MatvecRun& run, int64_t rows) {
+  const bitnet_tensor& x = *norm.src[0];
+  if (norm.op != BITNET_OP_RMS_NORM || !flat(norm) || norm.ne[1] != 1 || !flat(x) ||
+      !same_layout(*run.x, norm) || rows > kMaxNormRows ||
+      decode_matvec_shared(run.args.type, run.args.k, true) > decode_matvec_shared_limit())
+    return false;
+  const DecodeMatvec& a = run.args;
+  // The kernel reads and writes the rows as float4s and quantises 16 elements at a time.
+  const auto aligned = [](const bitnet_tensor* t) {
+    return !t || reinterpret_cast<uintptr_t>(device_data(*t)) % 16 == 0;
+  };
+  if (a.k % 16 || !aligned(&x) || !aligned(norm.src[1]) || !aligned(&norm)) return false;
+  if (overlap(norm, x)) return false;
+  for (int i = 0; i < a.sets; ++i)
+    if (overlap_bytes(a.set[i].dst, a.set[i].m, x)) return false;
+  return !a.glu_dst || !overlap_bytes(a.glu_dst, a.set[0].m, x);
+}
+
+// The residual ADD right after a single matmul: add = resid + out, element by element.
+bool add_joins(const bitnet_tensor& add, const bitnet_tensor& matmul, const bitnet_tensor* norm) {
+  if (add.op != BITNET_OP_ADD || !flat(add) || add.ne[1] != 1) return false;
+  const bitnet_tensor &resid = *add.src[0], &out = *add.src[1];
+  if (!same_layout(out, matmul) || !flat(resid) || resid.ne[0] != add.ne[0] || resid.ne[1] != 1)
+    return false;
+  // The sum is written while other blocks still read the activations (or the norm's input).
+  const bitnet_tensor& x = norm ? *norm->src[0] : *matmul.src[1];
+  return !overlap(add, x) && !overlap(add, resid) && !overlap(add, matmul) &&
+         !(norm && overlap(add, *norm)) && !overlap(matmul, resid);
+}
+
+int64_t total_rows(const DecodeMatvec& a) {
+  int64_t rows = 0;
+  for (int i = 0; i < a.sets; ++i)
+    rows += a.set[i].m;
+  return rows;
+}
+
+MatvecRun matmul_run(const bitnet_tensor* const* nodes, size_t n) {
   MatvecRun run;
   const bitnet_tensor& first = *nodes[0];
   if (!batch1_matmul(first) || overlap(first, *first.src[1])) return run;
@@ -114,12 +156,38 @@ MatvecRun decode_matvec_run(const bitnet_tensor* const* nodes, size_t n) {
     a.glu_dst = reinterpret_cast<float*>(device_data(*nodes[2]));
     a.glu_silu = static_cast<int>(nodes[2]->op_params[0]) == BITNET_GLU_SILU;
     run.count = 3;
-    a.prefetch = fits_l2(a);
     return run;
   }
   while (run.count < n && a.sets < kMaxRowSets && joins(*nodes[run.count], first, outs)) {
     a.set[a.sets++] = row_set(*nodes[run.count]);
     outs.push_back(nodes[run.count++]);
+  }
+  return run;
+}
+
+}  // namespace
+
+MatvecRun decode_matvec_run(const bitnet_tensor* const* nodes, size_t n) {
+  const bitnet_tensor* norm = nodes[0]->op == BITNET_OP_RMS_NORM ? nodes[0] : nullptr;
+  const size_t from = norm ? 1 : 0;
+  if (from >= n) return {};
+  MatvecRun run = matmul_run(nodes + from, n - from);
+  if (!run.count) return run;
+  DecodeMatvec& a = run.args;
+  if (norm) {
+    if (!norm_joins(*norm, run, total_rows(a))) return {};
+    a.norm.x = reinterpret_cast<const float*>(device_data(*norm->src[0]));
+    a.norm.weight =
+        norm->src[1] ? reinterpret_cast<const float*>(device_data(*norm->src[1])) : nullptr;
+    a.norm.eps = norm->op_params[0];
+    a.norm.out = reinterpret_cast<float*>(device_data(*norm));
+    ++run.count;
+  }
+  const size_t next = from + run.count - (norm ? 1 : 0);
+  if (a.sets == 1 && !a.glu_dst && next < n && add_joins(*nodes[next], *nodes[from], norm)) {
+    a.resid = reinterpret_cast<const float*>(device_data(*nodes[next]->src[0]));
+    a.resid_dst = reinterpret_cast<float*>(device_data(*nodes[next]));
+    ++run.count;
   }
   a.prefetch = fits_l2(a);
   return run;

@@ -1,8 +1,10 @@
 // The runs of nodes that one kernel computes at batch 1, recognised in the graph the host hands
-// over: MUL_MATs of one activation row (q, k and v) as one grouped matvec; a gate/up pair and
-// the GLU over them; ROPEs and the CPYs into the KV cache around them. A run is taken only
-// where no node of it reads bytes another of it writes (the fused kernel has no order inside),
-// so its results are those of the nodes one by one.
+// over: MUL_MATs of one activation row (q, k and v) as one grouped matvec, with the RMS_NORM
+// before them and a residual ADD after a single one; a gate/up pair and the GLU over them;
+// ROPEs and the CPYs into the KV cache around them. A run is taken only where no node of it
+// reads bytes another of it writes (the fused kernel has no order inside), so its results are
+// those of the nodes one by one. The graph planner keeps a tensor's memory from being reused
+// by the two nodes after its last reader, which is what lets these runs form.
 #pragma once
 
 #include <bitnet/backend.h>
@@ -15,8 +17,8 @@
 namespace bitnet::cuda {
 
 // nodes[0..count) as one launch_decode_matvec; count 0 when nodes[0] is no batch-1 MUL_MAT it
-// takes. `x` is the shared activation row (ternary kernels read its int8 form, which the
-// caller fills in as args.q and args.amax).
+// takes, nor an RMS_NORM it can compute before one. `x` is the shared activation row (ternary
+// kernels read its int8 form, which the caller fills in as args.q and args.amax).
 struct MatvecRun {
   size_t count = 0;
   const bitnet_tensor* x = nullptr;

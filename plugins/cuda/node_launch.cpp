@@ -85,7 +85,7 @@ size_t launch_run(const bitnet_tensor* const* nodes, size_t n, size_t i, const L
   }
   MatvecRun r = decode_matvec_run(nodes + i, n - i);
   if (!r.count) return 0;
-  if (r.args.type == BITNET_TYPE_I2_S) {
+  if (r.args.type == BITNET_TYPE_I2_S && !r.args.norm.x) {
     const bitnet_tensor& x = *r.x;
     const int64_t k = r.args.k;
     if (!held.holds(x)) {
@@ -201,9 +201,9 @@ void launch_graph(const bitnet_tensor* const* nodes, size_t n, const LaunchConte
       ++i;
       continue;
     }
-    const bool fuse = feeds_ternary_matmul(node, next);
     if (profile) cudaEventRecord(start, ctx.stream);
-    size_t count = pending_add || fuse ? 0 : launch_run(nodes, n, i, ctx, held);
+    size_t count = pending_add ? 0 : launch_run(nodes, n, i, ctx, held);
+    const bool fuse = !count && feeds_ternary_matmul(node, next);
     if (!count) {
       launch_node(node, static_cast<int32_t>(i), ctx, held, fuse, pending_add);
       count = 1;

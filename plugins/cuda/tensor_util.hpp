@@ -51,6 +51,13 @@ inline bool overlap(const bitnet_tensor& a, const bitnet_tensor& b) {
   return a0 < b1 && b0 < a1;
 }
 
+// Whether `count` floats from `p` and the bytes of `t` meet.
+inline bool overlap_bytes(const float* p, int64_t count, const bitnet_tensor& t) {
+  const auto [b0, b1] = extent(t);
+  const char* a0 = reinterpret_cast<const char*>(p);
+  return a0 < b1 && b0 < a0 + static_cast<size_t>(count) * sizeof(float);
+}
+
 inline bool same_layout(const bitnet_tensor& a, const bitnet_tensor& b) {
   for (int d = 0; d < BITNET_MAX_DIMS; ++d)
     if (a.ne[d] != b.ne[d] || (a.ne[d] > 1 && a.nb[d] != b.nb[d])) return false;
