@@ -1,0 +1,35 @@
+// Row-wise ops over the host's threads: a few large ranges of rows, and no parallel_for at all
+// for work too small to repay waking the pool (a decode step's single rows).
+#pragma once
+
+#include <bitnet/backend.h>
+#include <bitnet/sdk/plugin.hpp>
+
+#include <algorithm>
+#include <cstdint>
+
+#include "../cpu-generic/tensor_access.hpp"
+
+namespace bitnet::cpu_avx2 {
+
+// Below this many elements an op runs on the calling thread.
+constexpr int64_t kParallelElements = int64_t{1} << 14;
+
+// f(begin, end) over ranges of t's rows (flattened as cpu_generic::unflatten numbers them) that
+// cover them all; every range but the last is a multiple of `step` rows long.
+template <class F>
+void for_row_ranges(const bitnet_tensor& t, int64_t step, F&& f) {
+  const int64_t n = cpu_generic::rows(t);
+  const int64_t threads = sdk::plugin_host().max_threads();
+  if (threads < 2 || n < 2 || n * t.ne[0] < kParallelElements) return f(int64_t{0}, n);
+  // Two ranges per thread let a thread that was busy elsewhere fall behind without idling
+  // the other; more would only add scheduling.
+  int64_t chunk = (n + 2 * threads - 1) / (2 * threads);
+  chunk = (chunk + step - 1) / step * step;
+  const auto chunks = static_cast<size_t>((n + chunk - 1) / chunk);
+  sdk::plugin_host().parallel_for(0, chunks, 1, [&](size_t b, size_t e) {
+    f(static_cast<int64_t>(b) * chunk, std::min(n, static_cast<int64_t>(e) * chunk));
+  });
+}
+
+}  // namespace bitnet::cpu_avx2
