@@ -1,4 +1,4 @@
-// GLU with AVX2 in cpu-generic's double arithmetic, four elements per vector: ReLU² is the
+// GLU with AVX2 in cpu-generic's double arithmetic, four elements per vector: ReLU squared is the
 // reference's own operations, so equal to the bit; SiLU's exp is a vector one within an ulp of
 // double, whose difference to libm's survives the final rounding to float only for values
 // within about 1e-16 of halfway between two floats.
@@ -20,7 +20,8 @@ using cpu_generic::f32_row;
 // e^t for t in double lanes. t = n ln2 + r with |r| <= ln2/2 (ln2 split in two, so r is exact to
 // far below an ulp), e^r by its Taylor series to r^13 (the first term left out is below 1e-17),
 // times 2^n assembled in the exponent bits. Below -40, e^t is under half an ulp of 1, so
-// 1 + e^t is 1 as with libm's value; above 709 it overflows as libm's does.
+// 1 + e^t is 1 as with libm's value; above 709 it is infinite (libm's overflows from 709.78, and
+// below that SiLU's x / (1 + e^t) under 1e-304 still rounds to a float zero of the same sign).
 __m256d exp_pd(__m256d t) {
   const __m256d lo = _mm256_set1_pd(-40.0), hi = _mm256_set1_pd(709.0);
   const __m256d tc = _mm256_min_pd(_mm256_max_pd(t, lo), hi);
