@@ -9,6 +9,7 @@
 #include <immintrin.h>
 
 #include "../cpu-generic/tensor_access.hpp"
+#include "row_ranges.hpp"
 
 #if BITNET_CPU_AVX512
 // AVX-512VL's 32 vector registers hold the score chains and value lanes without spills.
@@ -168,24 +169,42 @@ void weigh_values(const std::byte* base, size_t stride, const std::vector<double
 // nor shuffle; values as rows, vd[h][j][d].
 constexpr int64_t kKeyBlock = 32;
 
+// Row `row` (F32 or F16) of hd elements as floats.
+void to_floats(const std::byte* row, int32_t type, int64_t hd, float* out) {
+  if (type == BITNET_TYPE_F32) {
+    std::copy_n(reinterpret_cast<const float*>(row), hd, out);
+    return;
+  }
+  int64_t d = 0;
+  for (; d + 4 <= hd; d += 4)
+    _mm_storeu_ps(out + d, load4<BITNET_TYPE_F16>(row, d));
+  for (; d < hd; ++d)
+    out[d] = kv_element(row, type, d);
+}
+
 struct KvDoubles {
   int64_t n = 0, stride = 0, hd = 0;
   std::vector<double> kt, vd;
 
+  // The heads split over the threads where there is enough to convert.
   KvDoubles(const bitnet_tensor& k, const bitnet_tensor& v, int64_t keys)
       : n(keys),
         stride((keys + kKeyBlock - 1) / kKeyBlock * kKeyBlock),
         hd(k.ne[0]),
         kt(static_cast<size_t>(k.ne[1] * hd * stride)),
         vd(static_cast<size_t>(k.ne[1] * hd * n)) {
-    for (int64_t h = 0; h < k.ne[1]; ++h)
-      for (int64_t j = 0; j < n; ++j) {
-        const std::byte *kr = row_ptr(k, h, j), *vr = row_ptr(v, h, j);
-        for (int64_t d = 0; d < hd; ++d) {
-          kt[static_cast<size_t>((h * hd + d) * stride + j)] = kv_element(kr, k.type, d);
-          vd[static_cast<size_t>((h * n + j) * hd + d)] = kv_element(vr, v.type, d);
+    for_ranges(k.ne[1], 2 * n * hd, 1, [&](int64_t h_begin, int64_t h_end) {
+      std::vector<float> kf(static_cast<size_t>(hd));
+      for (int64_t h = h_begin; h < h_end; ++h)
+        for (int64_t j = 0; j < n; ++j) {
+          to_floats(row_ptr(k, h, j), k.type, hd, kf.data());
+          for (int64_t d = 0; d < hd; ++d)
+            kt[static_cast<size_t>((h * hd + d) * stride + j)] = kf[static_cast<size_t>(d)];
+          double* vr = vd.data() + (h * n + j) * hd;
+          to_floats(row_ptr(v, h, j), v.type, hd, kf.data());
+          std::copy_n(kf.data(), hd, vr);
         }
-      }
+    });
   }
   const double* keys(int64_t h) const { return kt.data() + h * hd * stride; }
   const std::byte* values(int64_t h) const {

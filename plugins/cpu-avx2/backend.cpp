@@ -3,11 +3,12 @@
 #include "../cpu-generic/host_backend.hpp"
 #include "attention.hpp"
 #include "matmul.hpp"
+#include "row_ops.hpp"
 
 namespace bitnet::cpu_avx2 {
 namespace {
 
-// cpu-generic's host backend with this plugin's matmuls and attention.
+// cpu-generic's host backend with this plugin's matmuls, attention and row-wise ops.
 class Avx2Backend final : public cpu_generic::KernelBackend {
  public:
   Avx2Backend()
@@ -16,6 +17,22 @@ class Avx2Backend final : public cpu_generic::KernelBackend {
  protected:
   void mul_mat(const bitnet_tensor& node) override { cpu_avx2::mul_mat(node); }
   void attention(const bitnet_tensor& node) override { cpu_avx2::attention(node); }
+  void elementwise(const bitnet_tensor& node) override {
+    switch (node.op) {
+      case BITNET_OP_ADD:
+        return binary(node, true);
+      case BITNET_OP_MUL:
+        return binary(node, false);
+      case BITNET_OP_SCALE:
+        return scale(node);
+      case BITNET_OP_GLU:
+        return glu(node);
+      case BITNET_OP_CPY:
+        return cpy(node);
+      case BITNET_OP_RMS_NORM:
+        return rms_norm(node);
+    }
+  }
 };
 
 }  // namespace

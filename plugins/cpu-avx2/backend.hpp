@@ -1,5 +1,5 @@
-// The cpu-avx2 backend: host-RAM buffers, AVX2 matmuls, and cpu-generic's reference code for
-// the ops where speed does not hinge on the ISA.
+// The cpu-avx2 backend: host-RAM buffers, AVX2 matmuls, attention and row-wise ops, and
+// cpu-generic's reference code for GET_ROWS and ROPE.
 #pragma once
 
 #include <bitnet/sdk/backend.hpp>

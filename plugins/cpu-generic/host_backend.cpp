@@ -54,14 +54,19 @@ void KernelBackend::attention(const bitnet_tensor& node) {
   cpu_generic::attention(node);
 }
 
+void KernelBackend::elementwise(const bitnet_tensor& node) {
+  compute_op(node);
+}
+
 void KernelBackend::compute_node(const bitnet_tensor& node) {
-  if (node.op != BITNET_OP_MUL_MAT && node.op != BITNET_OP_ATTENTION)
+  if (node.op == BITNET_OP_GET_ROWS || node.op == BITNET_OP_ROPE)
     return HostBackend::compute_node(node);
   sdk::check_tensor(node);
   for (const bitnet_tensor* s : node.src)
     if (s) sdk::check_tensor(*s);
   if (node.op == BITNET_OP_MUL_MAT) return mul_mat(node);
-  attention(node);
+  if (node.op == BITNET_OP_ATTENTION) return attention(node);
+  elementwise(node);
 }
 
 }  // namespace bitnet::cpu_generic

@@ -26,10 +26,10 @@ class HostBackend : public sdk::Backend {
   const char* device_name_;
 };
 
-// A host backend with kernels of its own for MUL_MAT (required) and ATTENTION (optional;
-// cpu-generic's by default), the ops whose speed hinges on the ISA (cpu-avx2, cpu-neon): the
-// node and its sources are checked against their buffers before a kernel reads them, as
-// cpu-generic's ops check theirs; every other op is cpu-generic's.
+// A host backend with kernels of its own for MUL_MAT (required), ATTENTION and the row-wise ops
+// of elementwise.cpp (optional; cpu-generic's by default), the ops whose speed hinges on the ISA
+// (cpu-avx2, cpu-neon): the node and its sources are checked against their buffers before a
+// kernel reads them, as cpu-generic's ops check theirs; GET_ROWS and ROPE are cpu-generic's.
 class KernelBackend : public HostBackend {
  public:
   using HostBackend::HostBackend;
@@ -37,6 +37,8 @@ class KernelBackend : public HostBackend {
  protected:
   virtual void mul_mat(const bitnet_tensor& node) = 0;
   virtual void attention(const bitnet_tensor& node);
+  // ADD, MUL, SCALE, GLU, CPY and RMS_NORM.
+  virtual void elementwise(const bitnet_tensor& node);
 
  private:
   void compute_node(const bitnet_tensor& node) final;

@@ -152,6 +152,26 @@ OpCase::OpCase(int32_t op, int32_t type, std::mt19937& rng, int64_t n_act, int64
     reshape(leaves[3], {queries});
     reshape(probe.node, {probe.node.ne[0], probe.node.ne[1], queries});
   }
+  fill(rng);
+}
+
+OpCase::OpCase(int32_t op, int32_t type, std::mt19937& rng, std::initializer_list<int64_t> shape,
+               std::initializer_list<int64_t> src1, float param)
+    : probe(op, type) {
+  bitnet_tensor* leaves = probe.leaves;
+  reshape(leaves[0], shape);
+  reshape(probe.node, shape);
+  if (src1.size()) {
+    reshape(leaves[1], src1);
+    probe.node.src[1] = &leaves[1];
+  }
+  probe.node.op_params[0] = param;
+  fill(rng);
+}
+
+void OpCase::fill(std::mt19937& rng) {
+  const int32_t op = probe.node.op;
+  const bitnet_tensor* leaves = probe.leaves;
   for (int i = 0; i < BITNET_MAX_SRC && probe.node.src[i]; ++i) {
     const bitnet_tensor& t = leaves[i];
     const int64_t elems = t.ne[0] * t.ne[1] * t.ne[2] * t.ne[3];

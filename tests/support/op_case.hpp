@@ -9,6 +9,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <initializer_list>
 #include <random>
 #include <vector>
 
@@ -42,12 +43,20 @@ size_t bytes_of(const bitnet_tensor& t);
 // positions two apart.
 struct OpCase {
   OpCase(int32_t op, int32_t type, std::mt19937& rng, int64_t n_act = 5, int64_t batch = 1);
+  // A row-wise op (ADD, MUL, SCALE, GLU, CPY, RMS_NORM) over src0 `shape`, its src1 (ADD's,
+  // MUL's, GLU's: required; RMS_NORM's weight: optional) shaped `src1` ({}: none), `param` as
+  // op_params[0] (GLU's kind, RMS_NORM's epsilon, SCALE's factor).
+  OpCase(int32_t op, int32_t type, std::mt19937& rng, std::initializer_list<int64_t> shape,
+         std::initializer_list<int64_t> src1, float param);
   bitnet::Probe probe;
   std::vector<std::vector<std::byte>> data;  // per source of probe.node
 
   size_t out_bytes() const { return bytes_of(probe.node); }
   // The node's output (F32 or F16) as floats.
   std::vector<float> values(const std::vector<std::byte>& raw) const;
+
+ private:
+  void fill(std::mt19937& rng);
 };
 
 // max|got - want| / max|want|; infinite where the sizes differ, `got` holds a value that is not
