@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # The CPU benchmark of the cpu-avx2 issue: the machine's read bandwidth, then prefill (pp128)
-# and decode (tg32) at 1 and 2 threads for random-weight models of real shapes: BitNet b1.58
-# 2B4T in I2_S with an F16 embedding (as Microsoft ships it), the same shape in TQ2_0 (as a
-# `llama` file, which llama.cpp also loads), and a 1B LLaMA shape in Q4_0 and Q8_0. With
-# LLAMA_BENCH=path/to/llama-bench, llama.cpp runs the same files in the same session.
+# and decode (tg32, from an empty context as llama-bench counts it) at 1 and 2 threads for
+# random-weight models of real shapes: BitNet b1.58 2B4T in I2_S with an F16 embedding (as
+# Microsoft ships it), the same shape in TQ2_0 (as a `llama` file, which llama.cpp also loads),
+# and a 1B LLaMA shape in Q4_0 and Q8_0. With LLAMA_BENCH=path/to/llama-bench, llama.cpp runs
+# the same files in the same session.
 #
 # usage: tools/bench-cpu.sh [MODEL_DIR] [REPEATS]   (models are generated once, ~4 GB)
 set -euo pipefail
@@ -23,8 +24,10 @@ echo "| model | threads | bitnet pp128 | bitnet tg32 | GB read/token | tg32 GB/s
 echo "|---|---|---|---|---|---|---|---|"
 for m in 2b4t-i2_s 2b4t-tq2_0 1b-q4_0 1b-q8_0; do
   for t in 1 2; do
-    j=$("$bin/bitnet" bench --model "$dir/$m.gguf" --threads "$t" --repeats "$repeats" --json 2>/dev/null)
-    row=$(python3 -c 'import json,sys; d=json.loads(sys.argv[1]); print("%.1f | %.2f | %.3f | %.1f" % (d["prefill_tokens_per_s"]["median"], d["decode_tokens_per_s"]["median"], d["weight_bytes_per_token"]/1e9, d["decode_read_gb_per_s"]))' "$j")
+    # As llama-bench measures them: tg32 from an empty context (a 1-token prompt).
+    pp=$("$bin/bitnet" bench --model "$dir/$m.gguf" --threads "$t" -p 128 -n 1 --repeats "$repeats" --json 2>/dev/null)
+    tg=$("$bin/bitnet" bench --model "$dir/$m.gguf" --threads "$t" -p 1 -n 32 --repeats "$repeats" --json 2>/dev/null)
+    row=$(python3 -c 'import json,sys; p=json.loads(sys.argv[1]); d=json.loads(sys.argv[2]); print("%.1f | %.2f | %.3f | %.1f" % (p["prefill_tokens_per_s"]["median"], d["decode_tokens_per_s"]["median"], d["weight_bytes_per_token"]/1e9, d["decode_read_gb_per_s"]))' "$pp" "$tg")
     ref="- | -"
     # llama.cpp does not know Microsoft's bitnet-b1.58 architecture or its I2_S type.
     if [ -n "${LLAMA_BENCH:-}" ] && [ "$m" != 2b4t-i2_s ]; then
