@@ -72,6 +72,14 @@ __device__ __forceinline__ int staged_byte(int i) {
 // wait once per element (half the kernel's time, measured, before it was batched).
 constexpr int kBatch = 4;
 
+// v[b] = src[base + b * kThreads] where that is below n, else `fill`.
+template <class V>
+__device__ __forceinline__ void load_batch(const V* src, int base, int n, V fill, V* v) {
+#pragma unroll
+  for (int b = 0; b < kBatch; ++b)
+    v[b] = base + b * kThreads < n ? src[base + b * kThreads] : fill;
+}
+
 // The staged activation row of a ternary matmul: its max|x| and the sum of its int8 values
 // (codes c mean c - 1, so every row's dot product is sum(c*q) minus this sum).
 struct Staged {
@@ -113,9 +121,7 @@ __device__ Staged stage_norm(const DecodeMatvec& a, float* ys, uint8_t* qs) {
   float sum = 0.0f;
   for (int base = threadIdx.x; base < n4; base += kThreads * kBatch) {
     float4 v[kBatch];
-#pragma unroll
-    for (int b = 0; b < kBatch; ++b)
-      v[b] = base + b * kThreads < n4 ? x4[base + b * kThreads] : float4{};
+    load_batch(x4, base, n4, float4{}, v);
 #pragma unroll
     for (int b = 0; b < kBatch; ++b) {
       if (base + b * kThreads < n4) y4[base + b * kThreads] = v[b];
@@ -129,9 +135,7 @@ __device__ Staged stage_norm(const DecodeMatvec& a, float* ys, uint8_t* qs) {
   float amax = 1e-5f;
   for (int base = threadIdx.x; base < n4; base += kThreads * kBatch) {
     float4 w[kBatch];
-#pragma unroll
-    for (int b = 0; b < kBatch; ++b)
-      w[b] = w4 && base + b * kThreads < n4 ? w4[base + b * kThreads] : float4{1, 1, 1, 1};
+    load_batch(w4, base, w4 ? n4 : 0, float4{1, 1, 1, 1}, w);
 #pragma unroll
     for (int b = 0; b < kBatch; ++b) {
       const int i = base + b * kThreads;
@@ -179,9 +183,7 @@ __device__ Staged stage_quantized(const DecodeMatvec& a, uint8_t* qs) {
   int mine = 0;
   for (int base = threadIdx.x; base < n16; base += kThreads * kBatch) {
     uint4 v[kBatch];
-#pragma unroll
-    for (int b = 0; b < kBatch; ++b)
-      v[b] = base + b * kThreads < n16 ? q16[base + b * kThreads] : uint4{};
+    load_batch(q16, base, n16, uint4{}, v);
 #pragma unroll
     for (int b = 0; b < kBatch; ++b)
       if (base + b * kThreads < n16) {
