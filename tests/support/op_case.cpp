@@ -128,13 +128,16 @@ size_t bytes_of(const bitnet_tensor& t) {
   return bitnet::sdk::tensor_bytes(t.type, t.ne, BITNET_MAX_DIMS).value();
 }
 
-OpCase::OpCase(int32_t op, int32_t type, std::mt19937& rng, int64_t n_act, int64_t batch)
+OpCase::OpCase(int32_t op, int32_t type, std::mt19937& rng, int64_t n_act, int64_t batch,
+               int64_t width)
     : probe(op, type) {
   bitnet_tensor* leaves = probe.leaves;
   if (op == BITNET_OP_MUL_MAT || op == BITNET_OP_GET_ROWS) {
     const int64_t block = bitnet::sdk::type_traits(type)->block_elems;
-    const int64_t k =
-        type == BITNET_TYPE_I2_S ? 384 : std::max<int64_t>(block, 32) * 7 + (block == 1 ? 3 : 0);
+    const int64_t k = width ? width
+                      : type == BITNET_TYPE_I2_S
+                          ? 384
+                          : std::max<int64_t>(block, 32) * 7 + (block == 1 ? 3 : 0);
     reshape(leaves[0], {k, 37});
     if (op == BITNET_OP_MUL_MAT) {
       reshape(leaves[1], {k, n_act, batch});

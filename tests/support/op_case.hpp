@@ -40,9 +40,11 @@ size_t bytes_of(const bitnet_tensor& t);
 // GET_ROWS get rows and columns that are not multiples of a vector or block; MUL_MAT multiplies
 // `n_act` activation rows in each of `batch` batches by one weight matrix. ATTENTION with
 // `n_act` above the probe's 8 keys gets that many keys and 8 queries (a prefill), at the last
-// positions two apart.
+// positions two apart. A MUL_MAT or GET_ROWS with `k` has rows of k elements instead (a width a
+// kernel takes another path for).
 struct OpCase {
-  OpCase(int32_t op, int32_t type, std::mt19937& rng, int64_t n_act = 5, int64_t batch = 1);
+  OpCase(int32_t op, int32_t type, std::mt19937& rng, int64_t n_act = 5, int64_t batch = 1,
+         int64_t k = 0);
   // A row-wise op (ADD, MUL, SCALE, GLU, CPY, RMS_NORM) over src0 `shape`, its src1 (ADD's,
   // MUL's, GLU's: required; RMS_NORM's weight: optional) shaped `src1` ({}: none), `param` as
   // op_params[0] (GLU's kind, RMS_NORM's epsilon, SCALE's factor).
