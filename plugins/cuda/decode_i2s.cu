@@ -1,0 +1,153 @@
+// Batch-1 I2_S matmuls (decode_rows.cuh has what they share with the other weight types). A
+// decode step is latency-bound: each kernel moves a few MB, about a microsecond at full
+// bandwidth, so what counts is how soon every load is in flight. The rows are read into
+// registers whole (kItems 16-byte chunks a lane) before the kernel even waits for the previous
+// one (weights are never written by a kernel), while the activation row is staged in shared
+// memory; products are exact in int32 and scaled in double as the reference scales them.
+#include "decode_rows.cuh"
+
+namespace bitnet::cuda {
+namespace {
+
+// I2_S chunks (16 bytes, 64 weights) a lane holds per pass over its warp's rows: ten let a
+// gate/up pair take four rows of 2560 a warp (one wave of blocks on an H200).
+constexpr int kItems = 10;
+
+// dp4a of unsigned bytes (masked codes) by signed bytes (activations).
+__device__ __forceinline__ int dp4a_us(uint32_t a, int b, int c) {
+  int d;
+  asm("dp4a.u32.s32 %0, %1, %2, %3;" : "=r"(d) : "r"(a), "r"(b), "r"(c));
+  return d;
+}
+
+// The sum of codes x activations of one chunk: group g's codes are masked in place (at shift
+// 6 - 2g), so group g's sum comes out times 4^(3-g), an exact multiple shifted back once.
+__device__ __forceinline__ int chunk_dot(uint4 w, const uint4* qc) {
+  const uint32_t words[4] = {w.x, w.y, w.z, w.w};
+  int d[4] = {};
+#pragma unroll
+  for (int g = 0; g < 4; ++g) {
+    const uint4 q = qc[g];
+    const int qv[4] = {static_cast<int>(q.x), static_cast<int>(q.y), static_cast<int>(q.z),
+                       static_cast<int>(q.w)};
+    const uint32_t mask = 0x03030303u << (6 - 2 * g);
+#pragma unroll
+    for (int j = 0; j < 4; ++j)
+      d[g] = dp4a_us(words[j] & mask, qv[j], d[g]);
+  }
+  return (d[0] >> 6) + (d[1] >> 4) + (d[2] >> 2) + d[3];
+}
+
+// Walks a warp's items (item i: chunk i % chunks of row i / chunks) a lane at a time, 32
+// items a step, without dividing: the walk with divisions held 30% of the stall samples.
+struct ItemCursor {
+  int row, chunk;
+  __device__ ItemCursor(int first, int chunks) : row(first / chunks), chunk(first % chunks) {}
+  __device__ void step(int chunks) {
+    chunk += 32;
+    while (chunk >= chunks) {
+      chunk -= chunks;
+      ++row;
+    }
+  }
+};
+
+// I2_S: 128 weights in 32 bytes, byte j holding weights j, j+32, j+64, j+96 at shifts 6, 4, 2,
+// 0. The warp's NR rows times the row's chunks are spread evenly over its lanes (item i is
+// chunk i % chunks of row i / chunks), kItems a lane per pass, so no lane idles on a short
+// last round (a 2560-wide row is 40 chunks).
+template <int R, bool kPair, bool kNorm>
+__global__ void __launch_bounds__(kThreads) i2s_decode(DecodeMatvec a) {
+  constexpr int NR = kPair ? 2 * R : R;
+  extern __shared__ __align__(16) uint8_t shared[];
+  const int lane = threadIdx.x % 32;
+  const int64_t unit = static_cast<int64_t>(blockIdx.x) * kWarps + threadIdx.x / 32;
+  int64_t m0 = 0;
+  const int s = kPair ? 0 : find_set<R>(a, unit, &m0);
+  if (kPair) m0 = unit * R;
+  // Rows r < R of the warp are rows m0 + r of its set; a pair's rows R.. are the up set's.
+  // Picked by constant indices: a dynamic one would copy the parameters to local memory.
+  const RowSet& first_set = s == 0 ? a.set[0] : s == 1 ? a.set[1] : a.set[2];
+  const RowSet& second_set = kPair ? a.set[1] : first_set;
+  const int64_t m = first_set.m;
+  const bool active = m0 < m;
+  const int chunks = static_cast<int>(a.k / 64), items = NR * chunks;
+  const auto row_start = [&](int r) {
+    const bool second = kPair && r >= R;
+    const RowSet& rs = second ? second_set : first_set;
+    const int64_t row = min(m0 + (second ? r - R : r), m - 1);
+    return reinterpret_cast<const uint4*>(rs.w + static_cast<size_t>(row) * rs.w_stride);
+  };
+  uint4 w[kItems];
+  auto load = [&](int first) {
+    ItemCursor c(first + lane, chunks);
+#pragma unroll
+    for (int j = 0; j < kItems; ++j, c.step(chunks))
+      w[j] = active && first + lane + 32 * j < items ? row_start(c.row)[c.chunk] : uint4{};
+  };
+  // Everything that is no kernel's output is requested before the wait: the weights, their
+  // scales and the norm's weight row (into L2).
+  load(0);
+  float scales[kPair ? 2 : 1];
+#pragma unroll
+  for (int i = 0; i < (kPair ? 2 : 1); ++i)
+    scales[i] = *(i ? second_set : first_set).i2s_scale;
+  if (kNorm && a.norm.weight)
+    for (int64_t i = threadIdx.x * 32; i < a.k; i += kThreads * 32)
+      prefetch_l2(a.norm.weight + i);
+  grid_wait();
+  float resid[R];
+  load_resid<R, kPair>(a, m0, m, lane, resid);
+  uint8_t* qs = shared + (kNorm ? a.k * sizeof(float) : 0);
+  const Staged x =
+      kNorm ? stage_norm<true>(a, reinterpret_cast<float*>(shared), qs) : stage_quantized(a, qs);
+  if (!active) return;
+  int dot[NR] = {};
+  for (int first = 0; first < items; first += 32 * kItems) {
+    if (first) load(first);
+    ItemCursor c(first + lane, chunks);
+#pragma unroll
+    for (int j = 0; j < kItems; ++j, c.step(chunks)) {
+      if (first + 32 * j >= items) break;
+      if (first + lane + 32 * j >= items) continue;
+      const int part = chunk_dot(w[j], reinterpret_cast<const uint4*>(qs + c.chunk * kChunkStride));
+#pragma unroll
+      for (int r = 0; r < NR; ++r)
+        dot[r] += c.row == r ? part : 0;
+    }
+  }
+  const double x_scale = static_cast<double>(x.amax) / 127.0;
+  float out[NR];
+#pragma unroll
+  for (int r = 0; r < NR; ++r)
+    out[r] = static_cast<float>(static_cast<double>(scales[kPair ? r / R : 0]) *
+                                static_cast<double>(warp_sum(dot[r]) - x.qsum) * x_scale);
+  if (lane == 0) store_rows<R, kPair>(a, s, m0, m, out, resid);
+}
+
+template <int R, bool kPair>
+void launch_i2s(const DecodeMatvec& a, cudaStream_t s) {
+  const int64_t warps = warps_for<R, kPair>(a);
+  if (a.norm.x)
+    launch_kernel(i2s_decode<R, kPair, true>, warps, a, s);
+  else
+    launch_kernel(i2s_decode<R, kPair, false>, warps, a, s);
+}
+
+}  // namespace
+
+// As many rows a warp as one pass of its lanes' 320 items holds: four (a gate/up pair: four
+// of each) where they fit, else two, else one row in several passes.
+void launch_i2s_decode(const DecodeMatvec& a, cudaStream_t s) {
+  const int64_t chunks = a.k / 64, lane_items = 32 * kItems;
+  if (a.glu_dst) {
+    if (8 * chunks <= lane_items) return launch_i2s<4, true>(a, s);
+    if (4 * chunks <= lane_items) return launch_i2s<2, true>(a, s);
+    return launch_i2s<1, true>(a, s);
+  }
+  if (4 * chunks <= lane_items) return launch_i2s<4, false>(a, s);
+  if (2 * chunks <= lane_items) return launch_i2s<2, false>(a, s);
+  launch_i2s<1, false>(a, s);
+}
+
+}  // namespace bitnet::cuda

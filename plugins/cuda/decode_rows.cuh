@@ -1,0 +1,238 @@
+// What the batch-1 matvec kernels (decode_matvec.cu: float and block-quantised weights;
+// decode_i2s.cu: I2_S) share: the block shape, the staging of the activation row in shared
+// memory (with the RMS_NORM before the matmul computed there), the rows' epilogue (GLU pair,
+// residual ADD) and the launch. Internal linkage: each kernel file gets its own copy.
+#pragma once
+
+#include "dequant.cuh"
+#include "kernels.hpp"
+#include "launch.cuh"
+
+namespace bitnet::cuda {
+
+// The I2_S kernels' launcher (decode_i2s.cu).
+void launch_i2s_decode(const DecodeMatvec& a, cudaStream_t s);
+
+namespace {
+
+constexpr int kWarps = 8;
+constexpr int kThreads = 32 * kWarps;
+// Bytes of one I2_S chunk's 64 int8 activations in shared memory: 16 of padding put the
+// 16-byte loads of eight consecutive lanes in distinct banks.
+constexpr int kChunkStride = 80;
+
+// Rows of `set` this warp takes, and where their R rows start; the set is found by walking
+// the sets' warp counts (a warp never spans two sets).
+template <int R>
+__device__ __forceinline__ int find_set(const DecodeMatvec& a, int64_t unit, int64_t* m0) {
+  int s = 0;
+  while (s + 1 < a.sets) {
+    const int64_t units = (a.set[s].m + R - 1) / R;
+    if (unit < units) break;
+    unit -= units;
+    ++s;
+  }
+  *m0 = unit * R;
+  return s;
+}
+
+template <class V, bool kMax>
+__device__ __forceinline__ V block_reduce(V v, V* partial) {
+#pragma unroll
+  for (int o = 16; o > 0; o >>= 1) {
+    const V other = __shfl_xor_sync(0xffffffffu, v, o);
+    v = kMax ? (v > other ? v : other) : v + other;
+  }
+  if (threadIdx.x % 32 == 0) partial[threadIdx.x / 32] = v;
+  __syncthreads();
+  V total = partial[0];
+#pragma unroll
+  for (int w = 1; w < kWarps; ++w)
+    total = kMax ? (total > partial[w] ? total : partial[w]) : total + partial[w];
+  __syncthreads();
+  return total;
+}
+
+// Where element i of an activation row goes in shared memory: I2_S chunk h (bytes 16h..16h+15
+// of a row) pairs with elements (h/2)*128 + (h%2)*16 + 32g + 4w + j, byte 4w+j of word w of
+// group g; they are stored as chunk h's 64 bytes in (g, w, j) order.
+__device__ __forceinline__ int staged_byte(int i) {
+  const int e = i % 128, g = e / 32, r = e % 32;
+  return (2 * (i / 128) + r / 16) * kChunkStride + (4 * g + (r % 16) / 4) * 4 + r % 4;
+}
+
+// Vectors of a row a thread loads before it uses any of them: one round trip to L2 per
+// kThreads * kBatch float4s, where a loop that uses each load before issuing the next would
+// wait once per element (batching took 2B4T decode from 424 to 468 tok/s on an H200).
+constexpr int kBatch = 4;
+
+// v[b] = src[base + b * kThreads] where that is below n, else `fill`.
+template <class V>
+__device__ __forceinline__ void load_batch(const V* src, int base, int n, V fill, V* v) {
+#pragma unroll
+  for (int b = 0; b < kBatch; ++b)
+    v[b] = base + b * kThreads < n ? src[base + b * kThreads] : fill;
+}
+
+// The staged activation row of a ternary matmul: its max|x| and the sum of its int8 values
+// (codes c mean c - 1, so every row's dot product is sum(c*q) minus this sum).
+struct Staged {
+  float amax;
+  int qsum;
+};
+
+// Sum of the four int8 lanes of each word.
+__device__ __forceinline__ int byte_sum(uint4 v) {
+  constexpr int kOnes = 0x01010101;
+  return __dp4a(
+      static_cast<int>(v.x), kOnes,
+      __dp4a(static_cast<int>(v.y), kOnes,
+             __dp4a(static_cast<int>(v.z), kOnes, __dp4a(static_cast<int>(v.w), kOnes, 0))));
+}
+
+// Adds every thread's `part` into *total (zeroed before a barrier the threads have passed).
+__device__ __forceinline__ int block_total(int part, int* total) {
+  part = __reduce_add_sync(0xffffffffu, part);
+  if (threadIdx.x % 32 == 0) atomicAdd(total, part);
+  __syncthreads();
+  return *total;
+}
+
+// The RMS_NORM as launch_rms_norm computes it (float sums and scaling, the inverse root in
+// double) into ys; with `qs`, also the row quantised for a ternary matmul (absmax floored at
+// 1e-5, as launch_quantize_rows). Block 0 writes the norm's output. The row is read as
+// float4s (k % 16 == 0 and 16-byte alignment: node_groups checks).
+template <bool kQuantize>
+__device__ Staged stage_norm(const DecodeMatvec& a, float* ys, uint8_t* qs) {
+  __shared__ float part[kWarps];
+  __shared__ int qsum;
+  const int k = static_cast<int>(a.k), n4 = k / 4;
+  const auto* x4 = reinterpret_cast<const float4*>(a.norm.x);
+  const auto* w4 = reinterpret_cast<const float4*>(a.norm.weight);
+  auto* y4 = reinterpret_cast<float4*>(ys);
+  auto* out4 = reinterpret_cast<float4*>(a.norm.out);
+  if (threadIdx.x == 0) qsum = 0;
+  float sum = 0.0f;
+  for (int base = threadIdx.x; base < n4; base += kThreads * kBatch) {
+    float4 v[kBatch];
+    load_batch(x4, base, n4, float4{}, v);
+#pragma unroll
+    for (int b = 0; b < kBatch; ++b) {
+      if (base + b * kThreads < n4) y4[base + b * kThreads] = v[b];
+      sum = fmaf(v[b].x, v[b].x,
+                 fmaf(v[b].y, v[b].y, fmaf(v[b].z, v[b].z, fmaf(v[b].w, v[b].w, sum))));
+    }
+  }
+  sum = block_reduce<float, false>(sum, part);
+  const float inv = static_cast<float>(
+      1.0 / sqrt(static_cast<double>(sum) / k + static_cast<double>(a.norm.eps)));
+  float amax = 1e-5f;
+  for (int base = threadIdx.x; base < n4; base += kThreads * kBatch) {
+    float4 w[kBatch];
+    load_batch(w4, base, w4 ? n4 : 0, float4{1, 1, 1, 1}, w);
+#pragma unroll
+    for (int b = 0; b < kBatch; ++b) {
+      const int i = base + b * kThreads;
+      if (i >= n4) break;
+      const float4 x = y4[i];
+      const float4 y{x.x * inv * w[b].x, x.y * inv * w[b].y, x.z * inv * w[b].z,
+                     x.w * inv * w[b].w};
+      y4[i] = y;
+      amax = fmaxf(amax, fmaxf(fmaxf(fabsf(y.x), fabsf(y.y)), fmaxf(fabsf(y.z), fabsf(y.w))));
+      if (blockIdx.x == 0) out4[i] = y;
+    }
+  }
+  if constexpr (!kQuantize) {
+    __syncthreads();
+    return {amax, 0};
+  }
+  amax = block_reduce<float, true>(amax, part);
+  const float iscale = __fdiv_rn(127.0f, amax);
+  const auto q = [iscale](float v) {
+    return static_cast<uint32_t>(min(max(__float2int_rn(__fmul_rn(v, iscale)), -128), 127)) & 0xffu;
+  };
+  int mine = 0;
+  // Sixteen elements a thread: they are one 16-byte vector of the staged layout.
+  for (int g = threadIdx.x; g < k / 16; g += kThreads) {
+    uint4 packed;
+    uint32_t* words = &packed.x;
+#pragma unroll
+    for (int j = 0; j < 4; ++j) {
+      const float4 v = y4[4 * g + j];
+      words[j] = q(v.x) | q(v.y) << 8 | q(v.z) << 16 | q(v.w) << 24;
+    }
+    *reinterpret_cast<uint4*>(qs + staged_byte(16 * g)) = packed;
+    mine += byte_sum(packed);
+  }
+  return {amax, block_total(mine, &qsum)};
+}
+
+// The int8 row another kernel quantised (a.q, in element order) staged as stage_norm stages it.
+__device__ Staged stage_quantized(const DecodeMatvec& a, uint8_t* qs) {
+  __shared__ int qsum;
+  const float amax = *a.amax;
+  const auto* q16 = reinterpret_cast<const uint4*>(a.q);
+  const int n16 = static_cast<int>(a.k / 16);
+  if (threadIdx.x == 0) qsum = 0;
+  int mine = 0;
+  for (int base = threadIdx.x; base < n16; base += kThreads * kBatch) {
+    uint4 v[kBatch];
+    load_batch(q16, base, n16, uint4{}, v);
+#pragma unroll
+    for (int b = 0; b < kBatch; ++b)
+      if (base + b * kThreads < n16) {
+        *reinterpret_cast<uint4*>(qs + staged_byte(16 * (base + b * kThreads))) = v[b];
+        mine += byte_sum(v[b]);
+      }
+  }
+  __syncthreads();  // qsum's zero is seen before any thread adds to it
+  return {amax, block_total(mine, &qsum)};
+}
+
+// The residual rows the ADD after the matmul takes (lane 0 stores), loaded as soon as they are
+// valid so that they do not wait behind the products.
+template <int R, bool kPair>
+__device__ __forceinline__ void load_resid(const DecodeMatvec& a, int64_t m0, int64_t m, int lane,
+                                           float* resid) {
+#pragma unroll
+  for (int r = 0; r < R; ++r)
+    resid[r] = !kPair && a.resid_dst && lane == 0 && m0 + r < m ? a.resid[m0 + r] : 0.0f;
+}
+
+template <int R, bool kPair>
+__device__ __forceinline__ void store_rows(const DecodeMatvec& a, int s, int64_t m0, int64_t m,
+                                           const float* out, const float* resid) {
+#pragma unroll
+  for (int r = 0; r < R; ++r) {
+    const int64_t row = m0 + r;
+    if (row >= m) break;
+    if constexpr (kPair) {
+      const float g = out[r], u = out[R + r];
+      a.set[0].dst[row] = g;
+      a.set[1].dst[row] = u;
+      const float act = a.glu_silu ? g / (1.0f + expf(-g)) : (g > 0.0f ? g * g : 0.0f);
+      a.glu_dst[row] = act * u;
+    } else {
+      a.set[s].dst[row] = out[r];
+      if (a.resid_dst) a.resid_dst[row] = resid[r] + out[r];
+    }
+  }
+}
+
+template <int R, bool kPair>
+int64_t warps_for(const DecodeMatvec& a) {
+  if (kPair) return (a.set[0].m + R - 1) / R;
+  int64_t units = 0;
+  for (int i = 0; i < a.sets; ++i)
+    units += (a.set[i].m + R - 1) / R;
+  return units;
+}
+
+template <class Kernel>
+void launch_kernel(Kernel kernel, int64_t warps, const DecodeMatvec& a, cudaStream_t s) {
+  const auto blocks = static_cast<unsigned>((warps + kWarps - 1) / kWarps);
+  launch(kernel, blocks, kThreads, decode_matvec_shared(a.type, a.k, a.norm.x), s, a);
+}
+
+}  // namespace
+}  // namespace bitnet::cuda
