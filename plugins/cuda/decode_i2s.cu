@@ -92,12 +92,8 @@ __global__ void __launch_bounds__(kThreads) i2s_decode(DecodeMatvec a) {
 #pragma unroll
   for (int i = 0; i < (kPair ? 2 : 1); ++i)
     scales[i] = *(i ? second_set : first_set).i2s_scale;
-  if (kNorm && a.norm.weight)
-    for (int64_t i = threadIdx.x * 32; i < a.k; i += kThreads * 32)
-      prefetch_l2(a.norm.weight + i);
-  grid_wait();
   float resid[R];
-  load_resid<R, kPair>(a, m0, m, lane, resid);
+  wait_previous<R, kPair, kNorm>(a, m0, m, lane, resid);
   uint8_t* qs = shared + (kNorm ? a.k * sizeof(float) : 0);
   const Staged x =
       kNorm ? stage_norm<true>(a, reinterpret_cast<float*>(shared), qs) : stage_quantized(a, qs);

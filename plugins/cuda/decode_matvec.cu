@@ -75,12 +75,8 @@ __global__ void __launch_bounds__(kThreads) float_decode(DecodeMatvec a) {
     for (int r = 0; r < NR; ++r)
       for (int64_t off = lane * 128; off < a.set[kPair ? s + r / R : s].row_bytes; off += 32 * 128)
         prefetch_l2(rows[r] + off);
-  if (kNorm && a.norm.weight)
-    for (int64_t i = threadIdx.x * 32; i < a.k; i += kThreads * 32)
-      prefetch_l2(a.norm.weight + i);
-  grid_wait();
   float resid[R];
-  load_resid<R, kPair>(a, m0, m, lane, resid);
+  wait_previous<R, kPair, kNorm>(a, m0, m, lane, resid);
   const float* x = a.x;
   if constexpr (kNorm) {
     stage_norm<false>(a, reinterpret_cast<float*>(shared), nullptr);

@@ -189,11 +189,16 @@ __device__ Staged stage_quantized(const DecodeMatvec& a, uint8_t* qs) {
   return {amax, block_total(mine, &qsum)};
 }
 
-// The residual rows the ADD after the matmul takes (lane 0 stores), loaded as soon as they are
-// valid so that they do not wait behind the products.
-template <int R, bool kPair>
-__device__ __forceinline__ void load_resid(const DecodeMatvec& a, int64_t m0, int64_t m, int lane,
-                                           float* resid) {
+// Around the wait for the previous kernel: before it the norm's weight row goes to L2 (a
+// weight, never written by a kernel); after it the residual rows the ADD after the matmul
+// takes (lane 0 stores them) are loaded at once, so that they do not wait behind the products.
+template <int R, bool kPair, bool kNorm>
+__device__ __forceinline__ void wait_previous(const DecodeMatvec& a, int64_t m0, int64_t m,
+                                              int lane, float* resid) {
+  if (kNorm && a.norm.weight)
+    for (int64_t i = threadIdx.x * 32; i < a.k; i += kThreads * 32)
+      prefetch_l2(a.norm.weight + i);
+  grid_wait();
 #pragma unroll
   for (int r = 0; r < R; ++r)
     resid[r] = !kPair && a.resid_dst && lane == 0 && m0 + r < m ? a.resid[m0 + r] : 0.0f;
