@@ -51,20 +51,13 @@ void binary_rows(const bitnet_tensor& dst) {
   const bitnet_tensor& a = *dst.src[0];
   const bitnet_tensor& b = *dst.src[1];
   const int64_t n = dst.ne[0], period = b.ne[0];
-  for_row_ranges(dst, 1, [&](int64_t begin, int64_t end) {
-    for (int64_t r = begin; r < end; ++r) {
-      int64_t i1, i2, i3;
-      cpu_generic::unflatten(dst, r, i1, i2, i3);
-      const float* x = f32_row(a, i1, i2, i3);
-      const float* y = f32_row(b, i1 % b.ne[1], i2 % b.ne[2], i3 % b.ne[3]);
-      float* out = f32_row(dst, i1, i2, i3);
-      if (period == 1) {
-        row_op_scalar<Op>(x, y[0], out, n);
-        continue;
-      }
-      for (int64_t i = 0; i < n; i += period)
-        row_op<Op>(x + i, y, out + i, period);
-    }
+  for_each_row(dst, [&](int64_t i1, int64_t i2, int64_t i3) {
+    const float* x = f32_row(a, i1, i2, i3);
+    const float* y = f32_row(b, i1 % b.ne[1], i2 % b.ne[2], i3 % b.ne[3]);
+    float* out = f32_row(dst, i1, i2, i3);
+    if (period == 1) return row_op_scalar<Op>(x, y[0], out, n);
+    for (int64_t i = 0; i < n; i += period)
+      row_op<Op>(x + i, y, out + i, period);
   });
 }
 
@@ -98,28 +91,20 @@ void binary(const bitnet_tensor& dst, bool add) {
 
 void scale(const bitnet_tensor& dst) {
   const float s = dst.op_params[0];
-  for_row_ranges(dst, 1, [&](int64_t begin, int64_t end) {
-    for (int64_t r = begin; r < end; ++r) {
-      int64_t i1, i2, i3;
-      cpu_generic::unflatten(dst, r, i1, i2, i3);
-      row_op_scalar<Mul>(f32_row(*dst.src[0], i1, i2, i3), s, f32_row(dst, i1, i2, i3), dst.ne[0]);
-    }
+  for_each_row(dst, [&](int64_t i1, int64_t i2, int64_t i3) {
+    row_op_scalar<Mul>(f32_row(*dst.src[0], i1, i2, i3), s, f32_row(dst, i1, i2, i3), dst.ne[0]);
   });
 }
 
 void cpy(const bitnet_tensor& dst) {
   const bool half = dst.type == BITNET_TYPE_F16;
-  for_row_ranges(dst, 1, [&](int64_t begin, int64_t end) {
-    for (int64_t r = begin; r < end; ++r) {
-      int64_t i1, i2, i3;
-      cpu_generic::unflatten(dst, r, i1, i2, i3);
-      const float* x = f32_row(*dst.src[0], i1, i2, i3);
-      std::byte* out = cpu_generic::row_ptr(dst, i1, i2, i3);
-      if (half)
-        to_fp16(x, out, dst.ne[0]);
-      else
-        std::memcpy(out, x, static_cast<size_t>(dst.ne[0]) * sizeof(float));
-    }
+  for_each_row(dst, [&](int64_t i1, int64_t i2, int64_t i3) {
+    const float* x = f32_row(*dst.src[0], i1, i2, i3);
+    std::byte* out = cpu_generic::row_ptr(dst, i1, i2, i3);
+    if (half)
+      to_fp16(x, out, dst.ne[0]);
+    else
+      std::memcpy(out, x, static_cast<size_t>(dst.ne[0]) * sizeof(float));
   });
 }
 

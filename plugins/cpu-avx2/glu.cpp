@@ -85,13 +85,9 @@ void glu_row(const float* g, const float* u, float* out, int64_t n) {
 
 template <bool Silu>
 void glu_rows(const bitnet_tensor& dst) {
-  for_row_ranges(dst, 1, [&](int64_t begin, int64_t end) {
-    for (int64_t r = begin; r < end; ++r) {
-      int64_t i1, i2, i3;
-      cpu_generic::unflatten(dst, r, i1, i2, i3);
-      glu_row<Silu>(f32_row(*dst.src[0], i1, i2, i3), f32_row(*dst.src[1], i1, i2, i3),
-                    f32_row(dst, i1, i2, i3), dst.ne[0]);
-    }
+  for_each_row(dst, [&](int64_t i1, int64_t i2, int64_t i3) {
+    glu_row<Silu>(f32_row(*dst.src[0], i1, i2, i3), f32_row(*dst.src[1], i1, i2, i3),
+                  f32_row(dst, i1, i2, i3), dst.ne[0]);
   });
 }
 

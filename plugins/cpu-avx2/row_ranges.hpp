@@ -41,4 +41,17 @@ void for_row_ranges(const bitnet_tensor& t, int64_t step, F&& f) {
   for_ranges(cpu_generic::rows(t), t.ne[0], step, std::forward<F>(f));
 }
 
+// cpu_generic::for_rows's f(i1, i2, i3) for every row of t, split as for_row_ranges splits
+// them (for_rows makes a task of every row, and wakes the pool for a decode step's single one).
+template <class F>
+void for_each_row(const bitnet_tensor& t, F&& f) {
+  for_row_ranges(t, 1, [&](int64_t begin, int64_t end) {
+    for (int64_t r = begin; r < end; ++r) {
+      int64_t i1, i2, i3;
+      cpu_generic::unflatten(t, r, i1, i2, i3);
+      f(i1, i2, i3);
+    }
+  });
+}
+
 }  // namespace bitnet::cpu_avx2
