@@ -211,6 +211,7 @@ void launch_attention(const DevTensor& dst, const DevTensor& q, const DevTensor&
                       ErrorFlag err, int32_t node, cudaStream_t s) {
   if (q.ne[2] <= kDecodeQueries)
     return launch_threads<kDecodeThreads>(dst, q, k, v, n_kv, pos, scale, err, node, s);
+  if (launch_attention_prefill(dst, q, k, v, n_kv, pos, scale, err, node, s)) return;
   launch_threads<kPrefillThreads>(dst, q, k, v, n_kv, pos, scale, err, node, s);
 }
 

@@ -69,6 +69,11 @@ void launch_row_tasks(const RowTasks& tasks, cudaStream_t s);
 void launch_attention(const DevTensor& dst, const DevTensor& q, const DevTensor& k,
                       const DevTensor& v, Dynamic n_kv, const int32_t* pos, float scale,
                       ErrorFlag err, int32_t node, cudaStream_t s);
+// launch_attention's kernel for many queries (attention_prefill.cu); false, launching nothing,
+// where it does not apply (a head_dim other than 64 or 128, K or V not F16/F32 in 16-byte rows).
+bool launch_attention_prefill(const DevTensor& dst, const DevTensor& q, const DevTensor& k,
+                              const DevTensor& v, Dynamic n_kv, const int32_t* pos, float scale,
+                              ErrorFlag err, int32_t node, cudaStream_t s);
 // The largest head_dim launch_attention takes.
 int max_attention_head_dim();
 

@@ -313,4 +313,33 @@ BOOST_AUTO_TEST_CASE(wide_ternary_rows_match_cpu_generic) {
   }
 }
 
+// Prefill attention as models run it: the head dims of real models, an F16 cache, grouped
+// heads, more queries and keys than a fast kernel's tile takes (and counts that are not
+// multiples of it), after a past of 80 tokens; and queries in no order, some seeing a single key.
+BOOST_AUTO_TEST_CASE(prefill_attention_of_model_shapes_matches_cpu_generic) {
+  const plugins::PluginRecord* generic =
+      host().choose(BITNET_PLUGIN_KIND_BACKEND, "cpu-generic").value();
+  if (skip_unavailable()) return;
+  std::mt19937 rng(17);
+  std::vector<int32_t> after_past(70), scattered(45);
+  for (int32_t t = 0; t < 70; ++t)
+    after_past[t] = 80 + t;
+  for (int32_t t = 0; t < 45; ++t)
+    scattered[t] = (t * 37) % 150;
+  for (const plugins::PluginRecord* p : candidates())
+    for (int64_t head_dim : {64, 128})
+      for (int32_t kv_type : {BITNET_TYPE_F16, BITNET_TYPE_F32})
+        for (const auto* positions : {&after_past, &scattered}) {
+          BOOST_TEST_CONTEXT(p->name << " head_dim " << head_dim << " " << sdk::type_name(kv_type)
+                                     << " keys, " << positions->size() << " queries") {
+            const bitnet_test::OpCase c(rng, {head_dim, 8, 2, 150, kv_type, *positions});
+            const double error = bitnet_test::relative_error(run(c, *p), run(c, *generic));
+            BOOST_TEST_MESSAGE(p->name << " ATTENTION head_dim " << head_dim << " "
+                                       << sdk::type_name(kv_type) << " x" << positions->size()
+                                       << ": " << error);
+            BOOST_TEST(error <= bitnet_test::op_bound(BITNET_TYPE_F32));
+          }
+        }
+}
+
 BOOST_AUTO_TEST_SUITE_END()

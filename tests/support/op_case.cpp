@@ -172,6 +172,25 @@ OpCase::OpCase(int32_t op, int32_t type, std::mt19937& rng, std::initializer_lis
   fill(rng);
 }
 
+OpCase::OpCase(std::mt19937& rng, const Attention& a)
+    : probe(BITNET_OP_ATTENTION, BITNET_TYPE_F32) {
+  bitnet_tensor* leaves = probe.leaves;
+  const auto queries = static_cast<int64_t>(a.positions.size());
+  leaves[1].type = leaves[2].type = a.kv_type;
+  reshape(leaves[0], {a.head_dim, a.heads, queries});
+  reshape(leaves[1], {a.head_dim, a.kv_heads, a.keys});
+  reshape(leaves[2], {a.head_dim, a.kv_heads, a.keys});
+  reshape(leaves[3], {queries});
+  reshape(probe.node, {a.head_dim, a.heads, queries});
+  data.push_back(random_weights(BITNET_TYPE_F32, a.head_dim * a.heads * queries, rng));
+  for (int i = 1; i <= 2; ++i)
+    data.push_back(random_weights(a.kv_type, a.head_dim * a.kv_heads * a.keys, rng));
+  std::vector<std::byte> ids;
+  for (int32_t p : a.positions)
+    put(ids, p);
+  data.push_back(std::move(ids));
+}
+
 void OpCase::fill(std::mt19937& rng) {
   const int32_t op = probe.node.op;
   const bitnet_tensor* leaves = probe.leaves;

@@ -50,6 +50,14 @@ struct OpCase {
   // op_params[0] (GLU's kind, RMS_NORM's epsilon, SCALE's factor).
   OpCase(int32_t op, int32_t type, std::mt19937& rng, std::initializer_list<int64_t> shape,
          std::initializer_list<int64_t> src1, float param);
+  // ATTENTION of one query per position over `keys` keys of `kv_type` (F16 as a model's cache
+  // holds them, or F32), `heads` query heads sharing `kv_heads`.
+  struct Attention {
+    int64_t head_dim, heads, kv_heads, keys;
+    int32_t kv_type;
+    std::vector<int32_t> positions;
+  };
+  OpCase(std::mt19937& rng, const Attention& a);
   bitnet::Probe probe;
   std::vector<std::vector<std::byte>> data;  // per source of probe.node
 
