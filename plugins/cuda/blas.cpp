@@ -77,16 +77,16 @@ Blas::~Blas() {
 }
 
 void Blas::gemm(cudaDataType ab, const void* w, int64_t lda, const void* x, int64_t ldb, void* c,
-                int64_t ldc, int64_t m, int64_t n, int64_t k) {
+                int64_t ldc, int64_t m, int64_t n, int64_t k, bool accumulate, float scale) {
   // Column-major as cuBLAS sees it: w is k x m (transposed to m x k), x is k x n, c is m x n.
   const bool integer = ab == CUDA_R_8I;
-  const int32_t one_i = 1, zero_i = 0;
-  const float one_f = 1.0f, zero_f = 0.0f;
+  const int32_t one_i = 1, beta_i = accumulate ? 1 : 0;
+  const float beta_f = accumulate ? 1.0f : 0.0f;
   const cublasStatus_t s =
       api_->gemm(handle_, CUBLAS_OP_T, CUBLAS_OP_N, static_cast<int>(m), static_cast<int>(n),
-                 static_cast<int>(k), integer ? static_cast<const void*>(&one_i) : &one_f, w, ab,
+                 static_cast<int>(k), integer ? static_cast<const void*>(&one_i) : &scale, w, ab,
                  static_cast<int>(lda), x, ab, static_cast<int>(ldb),
-                 integer ? static_cast<const void*>(&zero_i) : &zero_f, c,
+                 integer ? static_cast<const void*>(&beta_i) : &beta_f, c,
                  integer ? CUDA_R_32I : CUDA_R_32F, static_cast<int>(ldc),
                  integer ? CUBLAS_COMPUTE_32I : CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT);
   if (s != CUBLAS_STATUS_SUCCESS)

@@ -20,10 +20,12 @@ class Blas {
   Blas& operator=(const Blas&) = delete;
 
   // c[n][m] (row stride ldc elements) = sum_k w[m][k] * x[n][k], both operands row-major with
-  // row strides lda and ldb elements. `ab` is their type: CUDA_R_8I gives exact int32 sums
-  // in c; CUDA_R_16F or CUDA_R_32F give F32 sums.
+  // row strides lda and ldb elements; with `accumulate`, c += that sum. `ab` is their type:
+  // CUDA_R_8I gives exact int32 sums in c; CUDA_R_16F or CUDA_R_32F give F32 sums, times
+  // `scale`.
   void gemm(cudaDataType ab, const void* w, int64_t lda, const void* x, int64_t ldb, void* c,
-            int64_t ldc, int64_t m, int64_t n, int64_t k);
+            int64_t ldc, int64_t m, int64_t n, int64_t k, bool accumulate = false,
+            float scale = 1.0f);
 
  private:
   struct Api;

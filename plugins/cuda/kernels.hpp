@@ -145,15 +145,22 @@ void launch_quantize_rows(const float* x, size_t x_stride, int64_t n, int64_t k,
                           float* amax, cudaStream_t s);
 void launch_ternary_matmul(const MatmulArgs& a, const int8_t* q, const float* amax, cudaStream_t s);
 
+// What F16 rounding loses is at most 2^-11 of the value: scaled back up, it is as far from
+// F16's subnormals (where its precision would go) as the value is.
+constexpr float kHalfLoScale = 2048.0f;
+
 // The cuBLAS prefill path's operands (prefill_convert.cu). Weight rows of `stride` bytes become
 // dense [m][k]: I2_S as int8 codes -1/0/1 (k a multiple of 128), other types as F16 (`half`)
-// or F32 (k a multiple of 8). Activation rows become F16 [n][k]. Int32 sums c[n][mc] of I2_S
-// weights become F32 outputs, scaled as launch_ternary_matmul scales them.
+// or F32 (k a multiple of 8). Activation rows become F16 [n][k] in `hi` and, where `lo` is not
+// null, what F16 rounding lost, times kHalfLoScale, in `lo`: hi + lo / kHalfLoScale is each
+// activation to 2^-22 of itself where F16 holds it as a normal number, above 65504 infinite
+// (outputs 16-byte aligned). Int32 sums c[n][mc] of I2_S weights
+// become F32 outputs, scaled as launch_ternary_matmul scales them.
 void launch_i2s_to_int8(const char* w, size_t stride, int64_t m, int64_t k, int8_t* out,
                         cudaStream_t s);
 void launch_weights_to(int32_t type, bool half, const char* w, size_t stride, int64_t m, int64_t k,
                        void* out, cudaStream_t s);
-void launch_rows_to_half(const float* x, size_t stride, int64_t n, int64_t k, void* out,
+void launch_rows_to_half(const float* x, size_t stride, int64_t n, int64_t k, void* hi, void* lo,
                          cudaStream_t s);
 void launch_scale_ternary(const int32_t* c, int64_t mc, int64_t n, const float* scale,
                           const float* amax, float* dst, size_t dst_stride, cudaStream_t s);

@@ -29,14 +29,24 @@ float* scratch_amax(const LaunchContext& ctx, int64_t n, int64_t k) {
 namespace {
 
 // Prefill products go to cuBLAS where it is loaded: I2_S exactly (int8 codes times the int8
-// activations, int32 sums), block-quantised types in F16 (their error bound allows it), F32,
-// F16 and BF16 weights in F32. Weights are unpacked kBlasChunk bytes of rows at a time.
+// activations, int32 sums), block-quantised types in F16 (their error bound allows it), F16
+// weights as they are stored (f16_mul_mat), F32 and BF16 weights in F32. Weights are unpacked
+// kBlasChunk bytes of rows at a time.
 constexpr int64_t kBlasRows = 8;  // more activation rows than the matvec kernels take
 constexpr size_t kBlasChunk = size_t{64} << 20;
 
 bool block_quantised(int32_t type) {
   return type == BITNET_TYPE_Q8_0 || type == BITNET_TYPE_Q4_0 || type == BITNET_TYPE_Q4_K ||
          type == BITNET_TYPE_Q6_K;
+}
+
+// F16 weights go to the tensor cores unconverted against the activations in two F16 parts,
+// hi = f16(x) and lo = what that rounding lost (launch_rows_to_half): W*hi + W*lo summed in F32
+// is within about 1e-6 of the F32 product, where F16 activations alone would miss it by 5e-4,
+// past F16 weights' bound. Rows starting on 16-byte boundaries keep cuBLAS on its aligned
+// kernels.
+bool f16_in_place(const bitnet_tensor& w) {
+  return w.type == BITNET_TYPE_F16 && w.nb[1] % 16 == 0;
 }
 
 bool blas_shape(const bitnet_tensor& node) {
@@ -58,7 +68,22 @@ size_t blas_scratch(const bitnet_tensor& node) {
   const auto mc = static_cast<size_t>(blas_rows(node));
   if (node.src[0]->type == BITNET_TYPE_I2_S)
     return round_up(n * k) + round_up(n * sizeof(float)) + round_up(mc * k) + n * mc * 4;
+  if (f16_in_place(*node.src[0])) return round_up(n * k * 2) + n * k * 2;
   return round_up(n * k * 2) + mc * k * 4;
+}
+
+void f16_mul_mat(const bitnet_tensor& node, const LaunchContext& ctx) {
+  const bitnet_tensor &w = *node.src[0], &x = *node.src[1];
+  const int64_t m = w.ne[1], n = x.ne[1], k = w.ne[0];
+  char* const hi = ctx.scratch->data();
+  char* const lo = hi + round_up(static_cast<size_t>(n * k) * 2);
+  launch_rows_to_half(reinterpret_cast<const float*>(device_data(x)), x.nb[1], n, k, hi, lo,
+                      ctx.stream);
+  const char* const w_data = device_data(w);
+  auto* const d = reinterpret_cast<float*>(device_data(node));
+  const auto lda = static_cast<int64_t>(w.nb[1] / 2), ldc = static_cast<int64_t>(node.nb[1] / 4);
+  ctx.blas->gemm(CUDA_R_16F, w_data, lda, hi, k, d, ldc, m, n, k);
+  ctx.blas->gemm(CUDA_R_16F, w_data, lda, lo, k, d, ldc, m, n, k, true, 1.0f / kHalfLoScale);
 }
 
 void blas_mul_mat(const bitnet_tensor& node, const LaunchContext& ctx, Quantized& held) {
@@ -90,10 +115,13 @@ void blas_mul_mat(const bitnet_tensor& node, const LaunchContext& ctx, Quantized
     return;
   }
   const bool half = block_quantised(w.type);
+  // The F16 activations below overwrite the int8 rows that ternary matmuls keep in scratch.
+  if (half || f16_in_place(w)) held = Quantized{};
+  if (f16_in_place(w)) return f16_mul_mat(node, ctx);
   const void* xs = x_data;
   int64_t ldb = static_cast<int64_t>(x.nb[1] / 4);
   if (half) {
-    launch_rows_to_half(x_rows, x.nb[1], n, k, base, ctx.stream);
+    launch_rows_to_half(x_rows, x.nb[1], n, k, base, nullptr, ctx.stream);
     xs = base;
     ldb = k;
   }
