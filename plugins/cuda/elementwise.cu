@@ -57,16 +57,35 @@ __global__ void scale(DevTensor dst, DevTensor a, float s) {
     out[i] = x[i] * s;
 }
 
+__device__ __forceinline__ float glu_one(float x, float y, bool silu) {
+  return (silu ? x / (1.0f + expf(-x)) : (x > 0.0f ? x * x : 0.0f)) * y;
+}
+
+__device__ __forceinline__ bool aligned16(const void* p) {
+  return (reinterpret_cast<uintptr_t>(p) & 15) == 0;
+}
+
+// Four elements a thread in 16-byte loads where the rows allow: with one element a thread, a
+// 512-row prefill GLU ran 16 waves of blocks that each waited one round trip for 8 bytes, and
+// took 85 us for 48 MB (17% of a 1B Q4_0 prefill).
 __global__ void glu(DevTensor dst, DevTensor g, DevTensor u, bool silu) {
   grid_wait();
   const float* gr = reinterpret_cast<const float*>(row_of(g, blockIdx.x));
   const float* ur = reinterpret_cast<const float*>(row_of(u, blockIdx.x));
   float* out = reinterpret_cast<float*>(row_of(dst, blockIdx.x));
-  for (int64_t i = first(); i < dst.ne[0]; i += stride()) {
-    const float x = gr[i];
-    const float act = silu ? x / (1.0f + expf(-x)) : (x > 0.0f ? x * x : 0.0f);
-    out[i] = act * ur[i];
+  const int64_t n = dst.ne[0];
+  if (n % 4 == 0 && aligned16(gr) && aligned16(ur) && aligned16(out)) {
+    for (int64_t i = first(); i < n / 4; i += stride()) {
+      const float4 x = reinterpret_cast<const float4*>(gr)[i],
+                   y = reinterpret_cast<const float4*>(ur)[i];
+      reinterpret_cast<float4*>(out)[i] =
+          make_float4(glu_one(x.x, y.x, silu), glu_one(x.y, y.y, silu), glu_one(x.z, y.z, silu),
+                      glu_one(x.w, y.w, silu));
+    }
+    return;
   }
+  for (int64_t i = first(); i < n; i += stride())
+    out[i] = glu_one(gr[i], ur[i], silu);
 }
 
 __global__ void cpy(DevTensor dst, Dynamic address, DevTensor src) {
@@ -203,7 +222,10 @@ void launch_scale(const DevTensor& dst, const DevTensor& a, float factor, cudaSt
 
 void launch_glu(const DevTensor& dst, const DevTensor& g, const DevTensor& u, bool silu,
                 cudaStream_t s) {
-  launch(glu, element_grid(dst), kThreads, s, dst, g, u, silu);
+  // Spans for four elements a thread; rows that cannot take 16-byte loads loop over the rest.
+  const int64_t spans = (dst.ne[0] + 4 * kThreads - 1) / (4 * kThreads);
+  launch(glu, dim3(rows(dst), static_cast<unsigned>(spans < 65535 ? spans : 65535)), kThreads, s,
+         dst, g, u, silu);
 }
 
 void launch_cpy(const DevTensor& dst, Dynamic dst_address, const DevTensor& src, cudaStream_t s) {

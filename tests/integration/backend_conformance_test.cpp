@@ -235,6 +235,7 @@ BOOST_AUTO_TEST_CASE(row_ops_of_awkward_shapes_match_cpu_generic) {
     for (int kind : {BITNET_GLU_SILU, BITNET_GLU_RELU_SQR}) {
       const std::string name = kind == BITNET_GLU_SILU ? "GLU SiLU" : "GLU ReLU-squared";
       check(name + " [1003,70]", BITNET_OP_GLU, f32, {1003, 70}, {1003, 70}, kind);
+      check(name + " [1024,70]", BITNET_OP_GLU, f32, {1024, 70}, {1024, 70}, kind);
       check(name + " [1003,7,3] wide", BITNET_OP_GLU, f32, {1003, 7, 3}, {1003, 7, 3}, kind, 90,
             {-800, -745, -709.5f, -100, 0, -0.0f, 38, 41, 100});
       check(name + " [6]", BITNET_OP_GLU, f32, {6}, {6}, kind);
