@@ -1,11 +1,11 @@
 // Decode (one activation row) in the cpu-avx512 variant: row kernels for F16 (512-bit FMA over
-// vcvtph2ps, no software prefetch), I2_S and TQ2_0 (256-bit vpdpbusd on codes masked in place)
-// and Q4_0 (512-bit vpdpbusd, software prefetch), the weight types where they beat the AVX2 kernels
+// vcvtph2ps), I2_S and TQ2_0 (256-bit vpdpbusd on codes masked in place) and Q4_0 (512-bit
+// vpdpbusd), all with a software prefetch, the weight types where they beat the AVX2 kernels
 // on one activation row. Q8_0 stays on the AVX2 kernel: vpdpbusd versions read its weights 80%
 // slower (two blocks per 64-byte load) or no faster (one per 32-byte load) on the Zen 4 this
 // was measured on; the ternary kernels with 64-byte loads were 10-40% slower than with 32.
 // Each kernel reads a weight row once front to back, one row per pass, so the rows of a
-// thread's range form one stream for the hardware prefetcher.
+// thread's range form one stream, which the software prefetch runs 4 KiB ahead of.
 #pragma once
 
 #include <cstddef>
