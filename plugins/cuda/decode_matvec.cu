@@ -71,42 +71,29 @@ __device__ __forceinline__ float dot4(float4 x, int c0, int c1, int c2, int c3) 
                    fmaf(static_cast<float>(c1), x.y, static_cast<float>(c0) * x.x)));
 }
 
-// Q4_0 and Q8_0: four lanes a 32-element block, eight elements each, so that a warp's
-// activation loads cover eight blocks' activations in 16 lines. float_dots' lane-per-block walk
-// had every lane load its own 128-byte line, 32 lines per load instruction: those loads held
-// L1 at 87% of its throughput while DRAM stayed under 8%. Lane quarter q takes Q4_0 bytes
-// 4q..4q+3 (elements 4q..4q+3 in the low nibbles, 16+4q.. in the high) or Q8_0 bytes 8q..8q+7.
-template <int T, int NR>
-__device__ __forceinline__ void block_dots(const uint8_t* const* rows, const float* x, int64_t k,
-                                           int lane, float* acc) {
-  constexpr int kBytes = T == BITNET_TYPE_Q4_0 ? 18 : 34;
+// Q4_0: four lanes a 32-element block, eight elements each, so that a warp's activation loads
+// cover eight blocks' activations in 16 lines. float_dots' lane-per-block walk had every lane
+// load its own 128-byte line, 32 lines per load instruction: with one row a warp those loads
+// held L1 at 87% of its throughput while DRAM stayed under 8%. This walk took 1B Q4_0 decode
+// from 636 to 697 tok/s on an H200; for Q8_0 it was slower (579 -> 524), which keeps float_dots.
+// Lane quarter q takes bytes 4q..4q+3: elements 4q..4q+3 in the low nibbles, 16+4q.. in the high.
+template <int NR>
+__device__ __forceinline__ void q4_0_dots(const uint8_t* const* rows, const float* x, int64_t k,
+                                          int lane, float* acc) {
   const int q = lane % 4;
-  const int first = T == BITNET_TYPE_Q4_0 ? 4 * q : 8 * q;
-  const int second = T == BITNET_TYPE_Q4_0 ? 16 + 4 * q : 8 * q + 4;
   const int64_t blocks = k / 32;
 #pragma unroll 2
   for (int64_t b = lane / 4; b < blocks; b += 8) {
-    const float4 x0 = load_x4(x + b * 32 + first), x1 = load_x4(x + b * 32 + second);
+    const float4 x0 = load_x4(x + b * 32 + 4 * q), x1 = load_x4(x + b * 32 + 16 + 4 * q);
 #pragma unroll
     for (int r = 0; r < NR; ++r) {
-      const uint8_t* blk = rows[r] + b * kBytes;
+      const uint8_t* blk = rows[r] + b * 18;
       const auto* qs = reinterpret_cast<const uint16_t*>(blk + 2);  // 2-byte aligned
-      float sum;
-      if constexpr (T == BITNET_TYPE_Q4_0) {
-        const uint32_t v = qs[2 * q] | static_cast<uint32_t>(qs[2 * q + 1]) << 16;
-        sum = dot4(x0, (v & 15) - 8, ((v >> 8) & 15) - 8, ((v >> 16) & 15) - 8,
-                   ((v >> 24) & 15) - 8) +
-              dot4(x1, ((v >> 4) & 15) - 8, ((v >> 12) & 15) - 8, ((v >> 20) & 15) - 8,
-                   static_cast<int>(v >> 28) - 8);
-      } else {
-        const uint32_t lo = qs[4 * q] | static_cast<uint32_t>(qs[4 * q + 1]) << 16,
-                       hi = qs[4 * q + 2] | static_cast<uint32_t>(qs[4 * q + 3]) << 16;
-        const auto byte = [](uint32_t w, int i) {
-          return static_cast<int>(static_cast<int8_t>(w >> (8 * i)));
-        };
-        sum = dot4(x0, byte(lo, 0), byte(lo, 1), byte(lo, 2), byte(lo, 3)) +
-              dot4(x1, byte(hi, 0), byte(hi, 1), byte(hi, 2), byte(hi, 3));
-      }
+      const uint32_t v = qs[2 * q] | static_cast<uint32_t>(qs[2 * q + 1]) << 16;
+      const float sum =
+          dot4(x0, (v & 15) - 8, ((v >> 8) & 15) - 8, ((v >> 16) & 15) - 8, ((v >> 24) & 15) - 8) +
+          dot4(x1, ((v >> 4) & 15) - 8, ((v >> 12) & 15) - 8, ((v >> 20) & 15) - 8,
+               static_cast<int>(v >> 28) - 8);
       acc[r] = fmaf(half_at(blk), sum, acc[r]);
     }
   }
@@ -137,8 +124,8 @@ __global__ void __launch_bounds__(kThreads) float_decode(DecodeMatvec a) {
   }
   if (!active) return;
   float acc[NR] = {};
-  if constexpr (T == BITNET_TYPE_Q4_0 || T == BITNET_TYPE_Q8_0)
-    block_dots<T, NR>(rows, x, a.k, lane, acc);
+  if constexpr (T == BITNET_TYPE_Q4_0)
+    q4_0_dots<NR>(rows, x, a.k, lane, acc);
   else
     float_dots<T, NR>(rows, x, a.k, lane, acc);
   float out[NR];
@@ -162,9 +149,9 @@ constexpr int64_t kFullGrid = 264;
 
 // Four rows a warp load each activation vector once for four rows, but leave a 2048-row matmul
 // 64 blocks, fewer than the GPU has SMs. Float weights that small take one or two rows a warp
-// (1B F16 decode 392 -> 522 tok/s on an H200). Block types stay at four: a 32-element block
-// meets 128 bytes of activations for 18 or 34 of weights, and with one row a warp those loads
-// held L1 at 87% of its throughput (1B Q4_0 620 -> 480 tok/s, Q8_0 569 -> 450).
+// (1B F16 decode 392 -> 522 tok/s on an H200). Block types stay at four: with one row a warp
+// their activation loads held L1 at 87% of its throughput (1B Q4_0 620 -> 480 tok/s, Q8_0
+// 569 -> 450, measured before q4_0_dots).
 template <int T>
 void launch_typed(const DecodeMatvec& a, cudaStream_t s) {
   if (a.glu_dst) return launch_float<T, 2, true>(a, s);
