@@ -95,10 +95,10 @@ int32_t sum8(__m256i s) {
 }
 
 // I2_S: one 128-element block per 32-byte load (two blocks per 64-byte load, reordering the
-// activations to match, measured 40% slower here). Group
-// g of a block sits at bits 6-2g of each byte; masking it in place, without a shift, makes vpdpbusd
-// sum 4^(3-g) * code * x, one accumulator per group, and the powers come out exactly by shifting
-// once per row. A lane gains at most 4 * 192 * 128 per block, so rows up to 2.7M elements fit.
+// activations to match, measured 40% slower here). Group g of a block sits at bits 6-2g of each
+// byte; masking it in place, without a shift, makes vpdpbusd sum 4^(3-g) * code * x, one
+// accumulator per group, and the powers come out exactly by shifting once per row. A lane gains
+// at most 4 * 192 * 128 per block, so rows up to 2.7M elements fit.
 int32_t dot_i2_s(const std::byte* w, int64_t k, const int8_t* x) {
   const __m256i m0 = _mm256_set1_epi8(static_cast<char>(0xC0)), m1 = _mm256_set1_epi8(0x30),
                 m2 = _mm256_set1_epi8(0x0C), m3 = _mm256_set1_epi8(0x03);
