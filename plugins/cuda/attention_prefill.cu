@@ -111,7 +111,7 @@ __global__ void __launch_bounds__(kThreads)
   const char* v0 = v.data + kvh * v.nb[1];
 
   for (int kt = 0; kt <= last; kt += kKeys) {
-    // Stage keys and values kt .. kt+31 (zeros past the block's last: masked, never read).
+    // Stage keys and values kt .. kt+31; past the block's last key, zeros (masked below).
     __syncthreads();
     for (int item = threadIdx.x; item < kKeys * HD / 8; item += kThreads) {
       const int j = item / (HD / 8), d = (item % (HD / 8)) * 8;
