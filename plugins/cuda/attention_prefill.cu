@@ -7,9 +7,9 @@
 // The per-query kernel (attention.cu) re-read every key for every query, in double FMAs; a
 // 512-token prefill spent 44-47% of its time there.
 #include <bitnet/types.h>
-#include <cuda_fp16.h>
 
 #include "kernels.hpp"
+#include "kv_rows.cuh"
 #include "launch.cuh"
 
 namespace bitnet::cuda {
@@ -40,23 +40,14 @@ __device__ __forceinline__ void mma(double (&c)[2], double a, double b) {
       : "d"(a), "d"(b));
 }
 
-// Elements i..i+7 of an F16 or F32 row as doubles.
+// Elements i..i+7 of an F16 or F32 row of HD elements as doubles (exact).
+template <int HD>
 __device__ __forceinline__ void row8(const char* row, int32_t type, int i, double* out) {
-  if (type == BITNET_TYPE_F16) {
-    const uint4 raw = *reinterpret_cast<const uint4*>(reinterpret_cast<const __half*>(row) + i);
-    const __half2* h = reinterpret_cast<const __half2*>(&raw);
+  float f[8];
+  kv8(row, type, i, HD, f);
 #pragma unroll
-    for (int e = 0; e < 4; ++e) {
-      const float2 f = __half22float2(h[e]);
-      out[2 * e] = f.x;
-      out[2 * e + 1] = f.y;
-    }
-    return;
-  }
-  const float4* p = reinterpret_cast<const float4*>(reinterpret_cast<const float*>(row) + i);
-  const float4 a = p[0], b = p[1];
-  out[0] = a.x, out[1] = a.y, out[2] = a.z, out[3] = a.w;
-  out[4] = b.x, out[5] = b.y, out[6] = b.z, out[7] = b.w;
+  for (int e = 0; e < 8; ++e)
+    out[e] = f[e];
 }
 
 __device__ __forceinline__ double quad_max(double v) {
@@ -117,8 +108,8 @@ __global__ void __launch_bounds__(kThreads)
       const int j = item / (HD / 8), d = (item % (HD / 8)) * 8;
       double kv[8] = {}, vv[8] = {};
       if (kt + j <= last) {
-        row8(k0 + (kt + j) * k.nb[2], k.type, d, kv);
-        row8(v0 + (kt + j) * v.nb[2], v.type, d, vv);
+        row8<HD>(k0 + (kt + j) * k.nb[2], k.type, d, kv);
+        row8<HD>(v0 + (kt + j) * v.nb[2], v.type, d, vv);
       }
       auto* kd = reinterpret_cast<double2*>(ks + j * smem_row(HD) + d);
       auto* vd = reinterpret_cast<double2*>(vs + j * smem_row(HD) + d);
