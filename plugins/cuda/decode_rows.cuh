@@ -7,6 +7,7 @@
 #include "dequant.cuh"
 #include "kernels.hpp"
 #include "launch.cuh"
+#include "rows.cuh"
 
 namespace bitnet::cuda {
 
@@ -215,8 +216,7 @@ __device__ __forceinline__ void store_rows(const DecodeMatvec& a, int s, int64_t
       const float g = out[r], u = out[R + r];
       a.set[0].dst[row] = g;
       a.set[1].dst[row] = u;
-      const float act = a.glu_silu ? g / (1.0f + expf(-g)) : (g > 0.0f ? g * g : 0.0f);
-      a.glu_dst[row] = act * u;
+      a.glu_dst[row] = glu_element(g, u, a.glu_silu);
     } else {
       a.set[s].dst[row] = out[r];
       if (a.resid_dst) a.resid_dst[row] = resid[r] + out[r];

@@ -57,10 +57,6 @@ __global__ void scale(DevTensor dst, DevTensor a, float s) {
     out[i] = x[i] * s;
 }
 
-__device__ __forceinline__ float glu_one(float x, float y, bool silu) {
-  return (silu ? x / (1.0f + expf(-x)) : (x > 0.0f ? x * x : 0.0f)) * y;
-}
-
 __device__ __forceinline__ bool aligned16(const void* p) {
   return (reinterpret_cast<uintptr_t>(p) & 15) == 0;
 }
@@ -79,13 +75,13 @@ __global__ void glu(DevTensor dst, DevTensor g, DevTensor u, bool silu) {
       const float4 x = reinterpret_cast<const float4*>(gr)[i],
                    y = reinterpret_cast<const float4*>(ur)[i];
       reinterpret_cast<float4*>(out)[i] =
-          make_float4(glu_one(x.x, y.x, silu), glu_one(x.y, y.y, silu), glu_one(x.z, y.z, silu),
-                      glu_one(x.w, y.w, silu));
+          make_float4(glu_element(x.x, y.x, silu), glu_element(x.y, y.y, silu),
+                      glu_element(x.z, y.z, silu), glu_element(x.w, y.w, silu));
     }
     return;
   }
   for (int64_t i = first(); i < n; i += stride())
-    out[i] = glu_one(gr[i], ur[i], silu);
+    out[i] = glu_element(gr[i], ur[i], silu);
 }
 
 __global__ void cpy(DevTensor dst, Dynamic address, DevTensor src) {

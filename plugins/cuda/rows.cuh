@@ -20,4 +20,10 @@ __device__ __forceinline__ void store_element(char* row, int32_t type, int64_t i
     reinterpret_cast<float*>(row)[i] = v;
 }
 
+// GLU of one element: act(g) * u, SiLU or ReLU-squared. The GLU kernel and the gate/up matvec
+// that finishes with it share this, so fusing changes no result.
+__device__ __forceinline__ float glu_element(float g, float u, bool silu) {
+  return (silu ? g / (1.0f + expf(-g)) : (g > 0.0f ? g * g : 0.0f)) * u;
+}
+
 }  // namespace bitnet::cuda
