@@ -13,13 +13,6 @@ namespace {
 // gate/up pair take four rows of 2560 a warp (one wave of blocks on an H200).
 constexpr int kItems = 10;
 
-// dp4a of unsigned bytes (masked codes) by signed bytes (activations).
-__device__ __forceinline__ int dp4a_us(uint32_t a, int b, int c) {
-  int d;
-  asm("dp4a.u32.s32 %0, %1, %2, %3;" : "=r"(d) : "r"(a), "r"(b), "r"(c));
-  return d;
-}
-
 // The sum of codes x activations of one chunk: group g's codes are masked in place (at shift
 // 6 - 2g), so group g's sum comes out times 4^(3-g), an exact multiple shifted back once.
 __device__ __forceinline__ int chunk_dot(uint4 w, const uint4* qc) {

@@ -11,26 +11,6 @@ namespace {
 
 constexpr size_t kSharedLimit = 48 * 1024;  // without opting in to more per launch
 
-// The warp's row pointers: rows m0..m0+R of its set (of sets 0 and 1 for a GLU pair), the last
-// row repeated past the end.
-template <int R, bool kPair, int NR>
-__device__ __forceinline__ int warp_rows(const DecodeMatvec& a, int64_t* m0, int64_t* m,
-                                         const uint8_t** rows) {
-  const int64_t unit = static_cast<int64_t>(blockIdx.x) * kWarps + threadIdx.x / 32;
-  int s = 0;
-  if (kPair)
-    *m0 = unit * R;
-  else
-    s = find_set<R>(a, unit, m0);
-  *m = a.set[s].m;
-#pragma unroll
-  for (int r = 0; r < NR; ++r) {
-    const RowSet& rs = a.set[kPair ? s + r / R : s];
-    rows[r] = reinterpret_cast<const uint8_t*>(rs.w) + min(*m0 + r % R, *m - 1) * rs.w_stride;
-  }
-  return s;
-}
-
 template <int T, int NR>
 __device__ __forceinline__ void float_dots(const uint8_t* const* rows, const float* x, int64_t k,
                                            int lane, float* acc) {
@@ -185,6 +165,7 @@ void launch_decode_matvec(const DecodeMatvec& a, cudaStream_t s) {
     case BITNET_TYPE_TQ2_0:
       return;
     default:
+      if (launch_block_decode(a, s)) return;
       dispatch_weight_type(a.type, [&]<int T>() {
         if constexpr (T != BITNET_TYPE_I2_S && T != BITNET_TYPE_TQ2_0) launch_typed<T>(a, s);
       });

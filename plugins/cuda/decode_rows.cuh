@@ -13,6 +13,9 @@ namespace bitnet::cuda {
 
 // The I2_S kernels' launcher (decode_i2s.cu).
 void launch_i2s_decode(const DecodeMatvec& a, cudaStream_t s);
+// The Q4_0 and Q8_0 kernels over int8 activations (decode_blocks.cu); false, launching
+// nothing, where their layout does not apply (then decode_matvec.cu's float kernel runs).
+bool launch_block_decode(const DecodeMatvec& a, cudaStream_t s);
 
 namespace {
 
@@ -34,6 +37,26 @@ __device__ __forceinline__ int find_set(const DecodeMatvec& a, int64_t unit, int
     ++s;
   }
   *m0 = unit * R;
+  return s;
+}
+
+// The warp's row pointers: rows m0..m0+R of its set (of sets 0 and 1 for a GLU pair), the last
+// row repeated past the end.
+template <int R, bool kPair, int NR>
+__device__ __forceinline__ int warp_rows(const DecodeMatvec& a, int64_t* m0, int64_t* m,
+                                         const uint8_t** rows) {
+  const int64_t unit = static_cast<int64_t>(blockIdx.x) * kWarps + threadIdx.x / 32;
+  int s = 0;
+  if (kPair)
+    *m0 = unit * R;
+  else
+    s = find_set<R>(a, unit, m0);
+  *m = a.set[s].m;
+#pragma unroll
+  for (int r = 0; r < NR; ++r) {
+    const RowSet& rs = a.set[kPair ? s + r / R : s];
+    rows[r] = reinterpret_cast<const uint8_t*>(rs.w) + min(*m0 + r % R, *m - 1) * rs.w_stride;
+  }
   return s;
 }
 
@@ -81,6 +104,13 @@ struct Staged {
   float amax;
   int qsum;
 };
+
+// dp4a of unsigned bytes (masked codes) by signed bytes (activations).
+__device__ __forceinline__ int dp4a_us(uint32_t a, int b, int c) {
+  int d;
+  asm("dp4a.u32.s32 %0, %1, %2, %3;" : "=r"(d) : "r"(a), "r"(b), "r"(c));
+  return d;
+}
 
 // Sum of the four int8 lanes of each word.
 __device__ __forceinline__ int byte_sum(uint4 v) {

@@ -20,6 +20,7 @@
 #include <iostream>
 #include <random>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <unistd.h>
@@ -289,26 +290,31 @@ BOOST_AUTO_TEST_CASE(generated_models_pick_cpu_generic_greedy_tokens) {
       }
 }
 
-// Prefill matmuls (70 activation rows) at a width every block divides, which the probes' widths
-// avoid: cuda multiplies these through cuBLAS on converted operands (rows a multiple of 8
-// elements, more than 8 of them), a path no other op-level check reaches.
-BOOST_AUTO_TEST_CASE(prefill_matmuls_at_block_widths_match_cpu_generic) {
+// Matmuls at widths every block divides, which the probes' widths avoid: cuda multiplies
+// decode rows of block-quantised weights over int8 activations from weight rows staged in
+// 16-byte chunks (a width of 8192 is an FFN down's), and prefill (70 activation rows) through
+// cuBLAS on converted operands (rows a multiple of 8 elements, more than 8 of them); no other
+// op-level check reaches those paths.
+BOOST_AUTO_TEST_CASE(matmuls_at_block_widths_match_cpu_generic) {
   const plugins::PluginRecord* generic =
       host().choose(BITNET_PLUGIN_KIND_BACKEND, "cpu-generic").value();
   if (skip_unavailable()) return;
   std::mt19937 rng(113);
+  const std::pair<int64_t, int64_t> shapes[] = {{1, 512}, {1, 8192}, {70, 512}};
   for (const plugins::PluginRecord* p : candidates())
     for (const OpSupport& op : query_capabilities(*p).value().ops)
       if (op.op == BITNET_OP_MUL_MAT)
-        for (int32_t type : op.types) {
-          BOOST_TEST_CONTEXT(p->name << " " << sdk::type_name(type) << " k 512 x70") {
-            const bitnet_test::OpCase c(BITNET_OP_MUL_MAT, type, rng, 70, 1, 512);
-            const double error = bitnet_test::relative_error(run(c, *p), run(c, *generic));
-            BOOST_TEST(error <= bitnet_test::op_bound(type));
-            BOOST_TEST_MESSAGE(p->name << " MUL_MAT " << sdk::type_name(type)
-                                       << " k 512 x70: " << error);
+        for (int32_t type : op.types)
+          for (const auto& [n_act, k] : shapes) {
+            BOOST_TEST_CONTEXT(p->name << " " << sdk::type_name(type) << " k " << k << " x"
+                                       << n_act) {
+              const bitnet_test::OpCase c(BITNET_OP_MUL_MAT, type, rng, n_act, 1, k);
+              const double error = bitnet_test::relative_error(run(c, *p), run(c, *generic));
+              BOOST_TEST(error <= bitnet_test::op_bound(type));
+              BOOST_TEST_MESSAGE(p->name << " MUL_MAT " << sdk::type_name(type) << " k " << k
+                                         << " x" << n_act << ": " << error);
+            }
           }
-        }
 }
 
 // Batch-1 ternary matmuls as wide as real models' rows (2B4T's FFN down is 6912; 20608 is more

@@ -1,0 +1,201 @@
+// Batch-1 Q4_0 and Q8_0 matmuls over int8 activations (decode_rows.cuh has what they share
+// with the other weight types). Multiplied in float, these kernels moved about 500 GB/s: a
+// lane held a few loads in flight, and each element took a conversion and an FMA. Here every
+// block copies its weight rows into shared memory (cp.async, 16 bytes a lane) before it waits
+// for the previous kernel, so the whole matrix is in flight at once, and the activation row is
+// quantised per 32-element block as llama.cpp's q8_1 (d = max|x| / 127, q = round(x / d)),
+// which the op's bound allows for block-quantised weights; then four elements are one dp4a.
+#include "decode_rows.cuh"
+
+namespace bitnet::cuda {
+namespace {
+
+constexpr int kBlockElems = 32;
+// Above 48 KB a kernel must opt in; 96 KB fits every GPU from sm_80 on (sm_86/89 allow 99 KB).
+constexpr size_t kMaxShared = 96 * 1024;
+
+template <int T>
+constexpr int kBlockBytes = T == BITNET_TYPE_Q4_0 ? 18 : 34;
+
+__device__ __forceinline__ void copy16_async(void* dst, const void* src) {
+  const auto d = static_cast<uint32_t>(__cvta_generic_to_shared(dst));
+  asm volatile("cp.async.cg.shared.global [%0], [%1], 16;" ::"r"(d), "l"(src));
+}
+
+__device__ __forceinline__ void wait_copies() {
+  asm volatile("cp.async.wait_all;" ::: "memory");
+}
+
+// The activation row x (16-byte aligned, k a multiple of 256), quantised per 32-element block
+// into qs (32 bytes a block) and ds (its d). Each block's bytes are ordered for the lane
+// quarter j that reads 8 of them at 8j: Q4_0's byte j of a block holds elements j (low nibble)
+// and j + 16 (high), so quarter j takes elements 4j..4j+3 and 16+4j..16+4j+3; Q8_0's takes
+// 8j..8j+7. Eight threads quantise a block, a float4 each.
+template <int T>
+__device__ void stage_blocks(const float* x, int k, uint8_t* qs, float* ds) {
+  const auto* x4 = reinterpret_cast<const float4*>(x);
+  const int n4 = k / 4;  // a multiple of 64: a warp is wholly inside the row or past it
+  for (int base = threadIdx.x; base < n4; base += kThreads * kBatch) {
+    float4 v[kBatch];
+    load_batch(x4, base, n4, float4{}, v);
+#pragma unroll
+    for (int b = 0; b < kBatch; ++b) {
+      const int i = base + b * kThreads;
+      if (i >= n4) break;
+      float amax = fmaxf(fmaxf(fabsf(v[b].x), fabsf(v[b].y)), fmaxf(fabsf(v[b].z), fabsf(v[b].w)));
+#pragma unroll
+      for (int o = 1; o < 8; o <<= 1)
+        amax = fmaxf(amax, __shfl_xor_sync(0xffffffffu, amax, o));
+      const float id = amax > 0.0f ? 127.0f / amax : 0.0f;
+      const auto q = [id](float e) {
+        return static_cast<uint32_t>(__float2int_rn(e * id)) & 0xffu;
+      };
+      const int block = i / 8, f = i % 8;
+      const int at = T == BITNET_TYPE_Q4_0 ? (f < 4 ? 8 * f : 8 * (f - 4) + 4) : 4 * f;
+      *reinterpret_cast<uint32_t*>(qs + block * kBlockElems + at) =
+          q(v[b].x) | q(v[b].y) << 8 | q(v[b].z) << 16 | q(v[b].w) << 24;
+      if (f == 0) ds[block] = amax / 127.0f;
+    }
+  }
+}
+
+// Two bytes at a 2-byte aligned shared-memory address (blocks of 18 and 34 bytes leave their
+// quants 2-byte aligned only).
+__device__ __forceinline__ uint32_t u16_at(const uint8_t* p) {
+  return *reinterpret_cast<const uint16_t*>(p);
+}
+
+// The integer dot product of lane quarter j's eight elements of one weight block with its
+// eight activations xq; Q4_0's codes are 0..15 standing for -8..7, so 8 * sum(xq) comes off.
+template <int T>
+__device__ __forceinline__ int block_dot(const uint8_t* blk, int j, uint2 xq, int xsum) {
+  if constexpr (T == BITNET_TYPE_Q4_0) {
+    const uint8_t* p = blk + 2 + 4 * j;
+    const uint32_t v = u16_at(p) | u16_at(p + 2) << 16;
+    return dp4a_us(v & 0x0f0f0f0fu, static_cast<int>(xq.x),
+                   dp4a_us((v >> 4) & 0x0f0f0f0fu, static_cast<int>(xq.y), 0)) -
+           8 * xsum;
+  } else {
+    const uint8_t* p = blk + 2 + 8 * j;
+    const auto lo = static_cast<int>(u16_at(p) | u16_at(p + 2) << 16),
+               hi = static_cast<int>(u16_at(p + 4) | u16_at(p + 6) << 16);
+    return __dp4a(lo, static_cast<int>(xq.x), __dp4a(hi, static_cast<int>(xq.y), 0));
+  }
+}
+
+// A warp per R rows (a pair: R of each set), as float_decode; four lanes a block, so one
+// iteration of a warp covers eight consecutive blocks of each row.
+template <int T, int R, bool kPair, bool kNorm>
+__global__ void __launch_bounds__(kThreads) block_decode(DecodeMatvec a) {
+  constexpr int NR = kPair ? 2 * R : R;
+  extern __shared__ __align__(16) uint8_t shared[];
+  const int lane = threadIdx.x % 32, warp = threadIdx.x / 32;
+  const int k = static_cast<int>(a.k), blocks = k / kBlockElems;
+  const int row_bytes = blocks * kBlockBytes<T>;  // a multiple of 16
+  int64_t m0 = 0, m = 0;
+  const uint8_t* rows[NR];
+  const int s = warp_rows<R, kPair, NR>(a, &m0, &m, rows);
+  const bool active = m0 < m;
+  uint8_t* weights = shared + warp * NR * row_bytes;
+  if (active)
+#pragma unroll
+    for (int r = 0; r < NR; ++r)
+      for (int c = lane; c < row_bytes / 16; c += 32)
+        copy16_async(weights + r * row_bytes + 16 * c, rows[r] + 16 * c);
+  float resid[R];
+  wait_previous<R, kPair, kNorm>(a, m0, m, lane, resid);
+  uint8_t* after = shared + kWarps * NR * row_bytes;
+  const float* x = a.x;
+  if constexpr (kNorm) {
+    stage_norm<false>(a, reinterpret_cast<float*>(after), nullptr);
+    x = reinterpret_cast<const float*>(after);
+    after += k * sizeof(float);
+  }
+  uint8_t* qs = after;
+  auto* ds = reinterpret_cast<float*>(qs + k);
+  stage_blocks<T>(x, k, qs, ds);
+  wait_copies();
+  __syncthreads();
+  if (!active) return;
+  const int j = lane % 4;
+  float acc[NR] = {};
+#pragma unroll 4
+  for (int b = lane / 4; b < blocks; b += 8) {
+    const uint2 xq = *reinterpret_cast<const uint2*>(qs + b * kBlockElems + 8 * j);
+    const float dx = ds[b];
+    const int xsum = T == BITNET_TYPE_Q4_0 ? __dp4a(static_cast<int>(xq.x), 0x01010101,
+                                                    __dp4a(static_cast<int>(xq.y), 0x01010101, 0))
+                                           : 0;
+#pragma unroll
+    for (int r = 0; r < NR; ++r) {
+      const uint8_t* blk = weights + r * row_bytes + b * kBlockBytes<T>;
+      const float dw = __half2float(__ushort_as_half(static_cast<uint16_t>(u16_at(blk))));
+      acc[r] = fmaf(dw * dx, static_cast<float>(block_dot<T>(blk, j, xq, xsum)), acc[r]);
+    }
+  }
+  float out[NR];
+#pragma unroll
+  for (int r = 0; r < NR; ++r)
+    out[r] = warp_sum(acc[r]);
+  if (lane == 0) store_rows<R, kPair>(a, s, m0, m, out, resid);
+}
+
+size_t shared_bytes(int32_t type, int64_t k, int rows_per_warp, bool norm) {
+  const auto elems = static_cast<size_t>(k);
+  const size_t row_bytes = elems / kBlockElems * (type == BITNET_TYPE_Q4_0 ? 18 : 34);
+  return kWarps * rows_per_warp * row_bytes + (norm ? elems * sizeof(float) : 0) + elems +
+         elems / kBlockElems * sizeof(float);
+}
+
+template <int T, int R, bool kPair>
+bool launch_rows(const DecodeMatvec& a, cudaStream_t s) {
+  const size_t bytes = shared_bytes(T, a.k, kPair ? 2 * R : R, a.norm.x);
+  if (bytes > kMaxShared) return false;
+  const auto go = [&](auto kernel) {
+    if (bytes > 48 * 1024)
+      cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize,
+                           static_cast<int>(bytes));
+    const int64_t warps = warps_for<R, kPair>(a);
+    launch(kernel, static_cast<unsigned>((warps + kWarps - 1) / kWarps), kThreads, bytes, s, a);
+    return true;
+  };
+  return a.norm.x ? go(block_decode<T, R, kPair, true>) : go(block_decode<T, R, kPair, false>);
+}
+
+// Blocks enough for two on each SM of an H100/H200 (132).
+constexpr int64_t kFullGrid = 264;
+
+// Four rows a warp share each activation load among four rows, but leave a 2048-row matmul 64
+// blocks; fewer rows a warp wherever four would leave fewer than two blocks an SM, or would
+// not fit in shared memory.
+template <int T, bool kPair>
+bool launch_typed(const DecodeMatvec& a, cudaStream_t s) {
+  const bool wide = warps_for<4, kPair>(a) >= kFullGrid * kWarps;
+  const bool half = warps_for<2, kPair>(a) >= kFullGrid * kWarps;
+  if (wide && launch_rows<T, 4, kPair>(a, s)) return true;
+  if ((wide || half) && launch_rows<T, 2, kPair>(a, s)) return true;
+  return launch_rows<T, 1, kPair>(a, s);
+}
+
+template <int T>
+bool launch_type(const DecodeMatvec& a, cudaStream_t s) {
+  return a.glu_dst ? launch_typed<T, true>(a, s) : launch_typed<T, false>(a, s);
+}
+
+bool aligned16(const void* p) {
+  return reinterpret_cast<uintptr_t>(p) % 16 == 0;
+}
+
+}  // namespace
+
+bool launch_block_decode(const DecodeMatvec& a, cudaStream_t s) {
+  if (a.type != BITNET_TYPE_Q4_0 && a.type != BITNET_TYPE_Q8_0) return false;
+  // Rows of 8-block multiples are whole 16-byte chunks (8 x 18 = 144, 8 x 34 = 272).
+  if (a.k % 256 || !aligned16(a.norm.x ? a.norm.x : a.x)) return false;
+  for (int i = 0; i < a.sets; ++i)
+    if (!aligned16(a.set[i].w) || a.set[i].w_stride % 16) return false;
+  return a.type == BITNET_TYPE_Q4_0 ? launch_type<BITNET_TYPE_Q4_0>(a, s)
+                                    : launch_type<BITNET_TYPE_Q8_0>(a, s);
+}
+
+}  // namespace bitnet::cuda
