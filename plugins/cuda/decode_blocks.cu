@@ -11,20 +11,9 @@ namespace bitnet::cuda {
 namespace {
 
 constexpr int kBlockElems = 32;
-// Above 48 KB a kernel must opt in; 96 KB fits every GPU from sm_80 on (sm_86/89 allow 99 KB).
-constexpr size_t kMaxShared = 96 * 1024;
 
 template <int T>
 constexpr int kBlockBytes = T == BITNET_TYPE_Q4_0 ? 18 : 34;
-
-__device__ __forceinline__ void copy16_async(void* dst, const void* src) {
-  const auto d = static_cast<uint32_t>(__cvta_generic_to_shared(dst));
-  asm volatile("cp.async.cg.shared.global [%0], [%1], 16;" ::"r"(d), "l"(src));
-}
-
-__device__ __forceinline__ void wait_copies() {
-  asm volatile("cp.async.wait_all;" ::: "memory");
-}
 
 // The activation row x (16-byte aligned, k a multiple of 256), quantised per 32-element block
 // into qs (32 bytes a block) and ds (its d). Each block's bytes are ordered for the lane
@@ -96,12 +85,8 @@ __global__ void __launch_bounds__(kThreads) block_decode(DecodeMatvec a) {
   const uint8_t* rows[NR];
   const int s = warp_rows<R, kPair, NR>(a, &m0, &m, rows);
   const bool active = m0 < m;
-  uint8_t* weights = shared + warp * NR * row_bytes;
-  if (active)
-#pragma unroll
-    for (int r = 0; r < NR; ++r)
-      for (int c = lane; c < row_bytes / 16; c += 32)
-        copy16_async(weights + r * row_bytes + 16 * c, rows[r] + 16 * c);
+  const uint8_t* weights = shared + warp * NR * row_bytes;
+  if (active) stage_rows<NR>(shared + warp * NR * row_bytes, rows, row_bytes, lane);
   float resid[R];
   wait_previous<R, kPair, kNorm>(a, m0, m, lane, resid);
   uint8_t* after = shared + kWarps * NR * row_bytes;
@@ -114,7 +99,7 @@ __global__ void __launch_bounds__(kThreads) block_decode(DecodeMatvec a) {
   uint8_t* qs = after;
   auto* ds = reinterpret_cast<float*>(qs + k);
   stage_blocks<T>(x, k, qs, ds);
-  wait_copies();
+  wait_staged_rows();
   __syncthreads();
   if (!active) return;
   const int j = lane % 4;
@@ -140,41 +125,38 @@ __global__ void __launch_bounds__(kThreads) block_decode(DecodeMatvec a) {
   if (lane == 0) store_rows<R, kPair>(a, s, m0, m, out, resid);
 }
 
-size_t shared_bytes(int32_t type, int64_t k, int rows_per_warp, bool norm) {
-  const auto elems = static_cast<size_t>(k);
-  const size_t row_bytes = elems / kBlockElems * (type == BITNET_TYPE_Q4_0 ? 18 : 34);
-  return kWarps * rows_per_warp * row_bytes + (norm ? elems * sizeof(float) : 0) + elems +
-         elems / kBlockElems * sizeof(float);
+size_t shared_bytes(const DecodeMatvec& a, int rows_per_warp) {
+  const auto k = static_cast<size_t>(a.k);
+  const size_t row_bytes = k / kBlockElems * (a.type == BITNET_TYPE_Q4_0 ? 18 : 34);
+  return kWarps * rows_per_warp * row_bytes + (a.norm.x ? k * sizeof(float) : 0) + k +
+         k / kBlockElems * sizeof(float);
 }
 
 template <int T, int R, bool kPair>
-bool launch_rows(const DecodeMatvec& a, cudaStream_t s) {
-  const size_t bytes = shared_bytes(T, a.k, kPair ? 2 * R : R, a.norm.x);
-  if (bytes > kMaxShared) return false;
-  const auto go = [&](auto kernel) {
-    if (bytes > 48 * 1024)
-      cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize,
-                           static_cast<int>(bytes));
-    const int64_t warps = warps_for<R, kPair>(a);
-    launch(kernel, static_cast<unsigned>((warps + kWarps - 1) / kWarps), kThreads, bytes, s, a);
-    return true;
-  };
-  return a.norm.x ? go(block_decode<T, R, kPair, true>) : go(block_decode<T, R, kPair, false>);
+void launch_rows(const DecodeMatvec& a, cudaStream_t s) {
+  const size_t bytes = shared_bytes(a, kPair ? 2 * R : R);
+  const int64_t warps = warps_for(a, R, kPair);
+  if (a.norm.x)
+    launch_kernel(block_decode<T, R, kPair, true>, warps, bytes, a, s);
+  else
+    launch_kernel(block_decode<T, R, kPair, false>, warps, bytes, a, s);
 }
 
-// Blocks enough for two on each SM of an H100/H200 (132).
-constexpr int64_t kFullGrid = 264;
-
-// Four rows a warp share each activation load among four rows, but leave a 2048-row matmul 64
-// blocks; fewer rows a warp wherever four would leave fewer than two blocks an SM, or would
-// not fit in shared memory.
 template <int T, bool kPair>
 bool launch_typed(const DecodeMatvec& a, cudaStream_t s) {
-  const bool wide = warps_for<4, kPair>(a) >= kFullGrid * kWarps;
-  const bool half = warps_for<2, kPair>(a) >= kFullGrid * kWarps;
-  if (wide && launch_rows<T, 4, kPair>(a, s)) return true;
-  if ((wide || half) && launch_rows<T, 2, kPair>(a, s)) return true;
-  return launch_rows<T, 1, kPair>(a, s);
+  const auto bytes = [&](int rows) { return shared_bytes(a, rows); };
+  if (bytes(kPair ? 2 : 1) > kMaxShared) return false;
+  switch (rows_per_warp(a, kPair, bytes)) {
+    case 4:
+      launch_rows<T, 4, kPair>(a, s);
+      break;
+    case 2:
+      launch_rows<T, 2, kPair>(a, s);
+      break;
+    default:
+      launch_rows<T, 1, kPair>(a, s);
+  }
+  return true;
 }
 
 template <int T>

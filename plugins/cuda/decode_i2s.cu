@@ -4,6 +4,9 @@
 // registers whole (kItems 16-byte chunks a lane) before the kernel even waits for the previous
 // one (weights are never written by a kernel), while the activation row is staged in shared
 // memory; products are exact in int32 and scaled in double as the reference scales them.
+// Staging the rows in shared memory instead, as decode_blocks.cu and decode_f16.cu do, was
+// slower here: 2B4T decode 677-710 -> 646-666 tok/s on an H200 (one row a warp, 320-480
+// blocks), 602-614 at these kernels' rows a warp.
 #include "decode_rows.cuh"
 
 namespace bitnet::cuda {
@@ -116,11 +119,12 @@ __global__ void __launch_bounds__(kThreads) i2s_decode(DecodeMatvec a) {
 
 template <int R, bool kPair>
 void launch_i2s(const DecodeMatvec& a, cudaStream_t s) {
-  const int64_t warps = warps_for<R, kPair>(a);
+  const int64_t warps = warps_for(a, R, kPair);
+  const size_t shared = decode_matvec_shared(a.type, a.k, a.norm.x);
   if (a.norm.x)
-    launch_kernel(i2s_decode<R, kPair, true>, warps, a, s);
+    launch_kernel(i2s_decode<R, kPair, true>, warps, shared, a, s);
   else
-    launch_kernel(i2s_decode<R, kPair, false>, warps, a, s);
+    launch_kernel(i2s_decode<R, kPair, false>, warps, shared, a, s);
 }
 
 }  // namespace

@@ -9,8 +9,6 @@
 namespace bitnet::cuda {
 namespace {
 
-constexpr size_t kSharedLimit = 48 * 1024;  // without opting in to more per launch
-
 template <int T, int NR>
 __device__ __forceinline__ void float_dots(const uint8_t* const* rows, const float* x, int64_t k,
                                            int lane, float* acc) {
@@ -117,27 +115,24 @@ __global__ void __launch_bounds__(kThreads) float_decode(DecodeMatvec a) {
 
 template <int T, int R, bool kPair>
 void launch_float(const DecodeMatvec& a, cudaStream_t s) {
-  const int64_t warps = warps_for<R, kPair>(a);
+  const int64_t warps = warps_for(a, R, kPair);
+  const size_t shared = a.norm.x ? static_cast<size_t>(a.k) * sizeof(float) : 0;
   if (a.norm.x)
-    launch_kernel(float_decode<T, R, kPair, true>, warps, a, s);
+    launch_kernel(float_decode<T, R, kPair, true>, warps, shared, a, s);
   else
-    launch_kernel(float_decode<T, R, kPair, false>, warps, a, s);
+    launch_kernel(float_decode<T, R, kPair, false>, warps, shared, a, s);
 }
 
-// Blocks enough for two on each SM of an H100/H200 (132).
-constexpr int64_t kFullGrid = 264;
-
-// Four rows a warp load each activation vector once for four rows, but leave a 2048-row matmul
-// 64 blocks, fewer than the GPU has SMs. Float weights that small take one or two rows a warp
-// (1B F16 decode 392 -> 522 tok/s on an H200). Block types stay at four: with one row a warp
-// their activation loads held L1 at 87% of its throughput (1B Q4_0 620 -> 480 tok/s, Q8_0
-// 569 -> 450, measured before q4_0_dots).
+// Float weights that would leave fewer blocks than two an SM at four rows a warp take one or
+// two (1B F16 decode 392 -> 522 tok/s on an H200). Block types get here only at widths
+// decode_blocks.cu does not take (k no multiple of 256), and stay at four: with one row a warp
+// their activation loads held L1 at 87% of its throughput.
 template <int T>
 void launch_typed(const DecodeMatvec& a, cudaStream_t s) {
   if (a.glu_dst) return launch_float<T, 2, true>(a, s);
   if constexpr (kSingleElementBlocks<T>) {
-    if (warps_for<2, false>(a) < kFullGrid * kWarps) return launch_float<T, 1, false>(a, s);
-    if (warps_for<4, false>(a) < kFullGrid * kWarps) return launch_float<T, 2, false>(a, s);
+    if (warps_for(a, 2, false) < kFullGrid * kWarps) return launch_float<T, 1, false>(a, s);
+    if (warps_for(a, 4, false) < kFullGrid * kWarps) return launch_float<T, 2, false>(a, s);
   }
   launch_float<T, 4, false>(a, s);
 }
@@ -148,14 +143,17 @@ bool decode_matvec_type(int32_t type) {
   return type != BITNET_TYPE_TQ2_0;
 }
 
+// What the float and I2_S kernels need; decode_blocks.cu and decode_f16.cu take more, and
+// leave the run to the float kernel where that is more than they may take.
 size_t decode_matvec_shared(int32_t type, int64_t k, bool norm) {
   const auto elements = static_cast<size_t>(k);
   return (norm ? elements * sizeof(float) : 0) +
          (type == BITNET_TYPE_I2_S ? elements / 64 * kChunkStride : 0);
 }
 
+// Without opting in to more per launch: the float and I2_S kernels never do.
 size_t decode_matvec_shared_limit() {
-  return kSharedLimit;
+  return 48 * 1024;
 }
 
 void launch_decode_matvec(const DecodeMatvec& a, cudaStream_t s) {
@@ -165,7 +163,7 @@ void launch_decode_matvec(const DecodeMatvec& a, cudaStream_t s) {
     case BITNET_TYPE_TQ2_0:
       return;
     default:
-      if (launch_block_decode(a, s)) return;
+      if (launch_block_decode(a, s) || launch_f16_decode(a, s)) return;
       dispatch_weight_type(a.type, [&]<int T>() {
         if constexpr (T != BITNET_TYPE_I2_S && T != BITNET_TYPE_TQ2_0) launch_typed<T>(a, s);
       });

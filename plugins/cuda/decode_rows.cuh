@@ -1,7 +1,8 @@
 // What the batch-1 matvec kernels (decode_matvec.cu: float and block-quantised weights;
-// decode_i2s.cu: I2_S) share: the block shape, the staging of the activation row in shared
-// memory (with the RMS_NORM before the matmul computed there), the rows' epilogue (GLU pair,
-// residual ADD) and the launch. Internal linkage: each kernel file gets its own copy.
+// decode_i2s.cu: I2_S; decode_blocks.cu: Q4_0/Q8_0; decode_f16.cu: F16) share: the block shape, the
+// staging of the activation row in shared memory (with the RMS_NORM before the matmul computed
+// there), the rows' epilogue (GLU pair, residual ADD) and the launch. Internal linkage: each kernel
+// file gets its own copy.
 #pragma once
 
 #include "dequant.cuh"
@@ -16,11 +17,16 @@ void launch_i2s_decode(const DecodeMatvec& a, cudaStream_t s);
 // The Q4_0 and Q8_0 kernels over int8 activations (decode_blocks.cu); false, launching
 // nothing, where their layout does not apply (then decode_matvec.cu's float kernel runs).
 bool launch_block_decode(const DecodeMatvec& a, cudaStream_t s);
+// The F16 kernel with staged rows (decode_f16.cu); false where it does not apply.
+bool launch_f16_decode(const DecodeMatvec& a, cudaStream_t s);
 
 namespace {
 
 constexpr int kWarps = 8;
 constexpr int kThreads = 32 * kWarps;
+// Dynamic shared memory a matvec kernel may take: above 48 KB a kernel must opt in, and 96 KB
+// fits every GPU from sm_80 on (sm_86 and sm_89 allow 99 KB).
+constexpr size_t kMaxShared = 96 * 1024;
 // Bytes of one I2_S chunk's 64 int8 activations in shared memory: 16 of padding put the
 // 16-byte loads of eight consecutive lanes in distinct banks.
 constexpr int kChunkStride = 80;
@@ -58,6 +64,25 @@ __device__ __forceinline__ int warp_rows(const DecodeMatvec& a, int64_t* m0, int
     rows[r] = reinterpret_cast<const uint8_t*>(rs.w) + min(*m0 + r % R, *m - 1) * rs.w_stride;
   }
   return s;
+}
+
+// The warp's NR weight rows of row_bytes (a multiple of 16, 16-byte aligned) copied into
+// shared memory at `to`, 16 bytes a lane, without waiting: called before grid_wait, so the
+// rows are on their way while the previous kernel ends (weights are never written by a kernel).
+template <int NR>
+__device__ __forceinline__ void stage_rows(uint8_t* to, const uint8_t* const* rows, int row_bytes,
+                                           int lane) {
+#pragma unroll
+  for (int r = 0; r < NR; ++r)
+    for (int c = lane; c < row_bytes / 16; c += 32) {
+      const auto d = static_cast<uint32_t>(__cvta_generic_to_shared(to + r * row_bytes + 16 * c));
+      asm volatile("cp.async.cg.shared.global [%0], [%1], 16;" ::"r"(d), "l"(rows[r] + 16 * c));
+    }
+}
+
+// Waits for this thread's stage_rows copies; a barrier after it shows them to the others.
+__device__ __forceinline__ void wait_staged_rows() {
+  asm volatile("cp.async.wait_all;" ::: "memory");
 }
 
 template <class V, bool kMax>
@@ -254,19 +279,36 @@ __device__ __forceinline__ void store_rows(const DecodeMatvec& a, int s, int64_t
   }
 }
 
-template <int R, bool kPair>
-int64_t warps_for(const DecodeMatvec& a) {
-  if (kPair) return (a.set[0].m + R - 1) / R;
+int64_t warps_for(const DecodeMatvec& a, int rows, bool pair) {
+  if (pair) return (a.set[0].m + rows - 1) / rows;
   int64_t units = 0;
   for (int i = 0; i < a.sets; ++i)
-    units += (a.set[i].m + R - 1) / R;
+    units += (a.set[i].m + rows - 1) / rows;
   return units;
 }
 
+// Blocks enough for two on each SM of an H100/H200 (132).
+constexpr int64_t kFullGrid = 264;
+
+// Rows a warp takes (of each set of a pair): four share each activation load among four rows,
+// but leave a 2048-row matmul 64 blocks; so four where that still leaves two blocks for each SM
+// and `bytes(rows)` of shared memory fit, else two, else one.
+template <class Bytes>
+int rows_per_warp(const DecodeMatvec& a, bool pair, Bytes bytes) {
+  for (int r = 4; r > 1; r /= 2)
+    if (warps_for(a, r, pair) >= kFullGrid * kWarps && bytes(pair ? 2 * r : r) <= kMaxShared)
+      return r;
+  return 1;
+}
+
 template <class Kernel>
-void launch_kernel(Kernel kernel, int64_t warps, const DecodeMatvec& a, cudaStream_t s) {
+void launch_kernel(Kernel kernel, int64_t warps, size_t shared, const DecodeMatvec& a,
+                   cudaStream_t s) {
+  if (shared > 48 * 1024)
+    cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize,
+                         static_cast<int>(shared));
   const auto blocks = static_cast<unsigned>((warps + kWarps - 1) / kWarps);
-  launch(kernel, blocks, kThreads, decode_matvec_shared(a.type, a.k, a.norm.x), s, a);
+  launch(kernel, blocks, kThreads, shared, s, a);
 }
 
 }  // namespace
