@@ -78,30 +78,16 @@ template <int T, int R, bool kPair, bool kNorm>
 __global__ void __launch_bounds__(kThreads) block_decode(DecodeMatvec a) {
   constexpr int NR = kPair ? 2 * R : R;
   extern __shared__ __align__(16) uint8_t shared[];
-  const int lane = threadIdx.x % 32, warp = threadIdx.x / 32;
+  const int lane = threadIdx.x % 32;
   const int k = static_cast<int>(a.k), blocks = k / kBlockElems;
   const int row_bytes = blocks * kBlockBytes<T>;  // a multiple of 16
-  int64_t m0 = 0, m = 0;
-  const uint8_t* rows[NR];
-  const int s = warp_rows<R, kPair, NR>(a, &m0, &m, rows);
-  const bool active = m0 < m;
-  const uint8_t* weights = shared + warp * NR * row_bytes;
-  if (active) stage_rows<NR>(shared + warp * NR * row_bytes, rows, row_bytes, lane);
-  float resid[R];
-  wait_previous<R, kPair, kNorm>(a, m0, m, lane, resid);
-  uint8_t* after = shared + kWarps * NR * row_bytes;
-  const float* x = a.x;
-  if constexpr (kNorm) {
-    stage_norm<false>(a, reinterpret_cast<float*>(after), nullptr);
-    x = reinterpret_cast<const float*>(after);
-    after += k * sizeof(float);
-  }
-  uint8_t* qs = after;
+  const StagedStart<R, kPair, kNorm> start(a, shared, row_bytes, lane);
+  uint8_t* qs = start.after;
   auto* ds = reinterpret_cast<float*>(qs + k);
-  stage_blocks<T>(x, k, qs, ds);
+  stage_blocks<T>(start.x, k, qs, ds);
   wait_staged_rows();
   __syncthreads();
-  if (!active) return;
+  if (!start.active) return;
   const int j = lane % 4;
   float acc[NR] = {};
 #pragma unroll 4
@@ -113,16 +99,12 @@ __global__ void __launch_bounds__(kThreads) block_decode(DecodeMatvec a) {
                                            : 0;
 #pragma unroll
     for (int r = 0; r < NR; ++r) {
-      const uint8_t* blk = weights + r * row_bytes + b * kBlockBytes<T>;
+      const uint8_t* blk = start.weights + r * row_bytes + b * kBlockBytes<T>;
       const float dw = __half2float(__ushort_as_half(static_cast<uint16_t>(u16_at(blk))));
       acc[r] = fmaf(dw * dx, static_cast<float>(block_dot<T>(blk, j, xq, xsum)), acc[r]);
     }
   }
-  float out[NR];
-#pragma unroll
-  for (int r = 0; r < NR; ++r)
-    out[r] = warp_sum(acc[r]);
-  if (lane == 0) store_rows<R, kPair>(a, s, m0, m, out, resid);
+  finish_rows<R, kPair, NR>(a, start.set, start.m0, start.m, acc, start.resid, lane);
 }
 
 size_t shared_bytes(const DecodeMatvec& a, int rows_per_warp) {
@@ -132,40 +114,13 @@ size_t shared_bytes(const DecodeMatvec& a, int rows_per_warp) {
          k / kBlockElems * sizeof(float);
 }
 
-template <int T, int R, bool kPair>
-void launch_rows(const DecodeMatvec& a, cudaStream_t s) {
-  const size_t bytes = shared_bytes(a, kPair ? 2 * R : R);
-  const int64_t warps = warps_for(a, R, kPair);
-  if (a.norm.x)
-    launch_kernel(block_decode<T, R, kPair, true>, warps, bytes, a, s);
-  else
-    launch_kernel(block_decode<T, R, kPair, false>, warps, bytes, a, s);
-}
-
 template <int T, bool kPair>
 bool launch_typed(const DecodeMatvec& a, cudaStream_t s) {
   const auto bytes = [&](int rows) { return shared_bytes(a, rows); };
-  if (bytes(kPair ? 2 : 1) > kMaxShared) return false;
-  switch (rows_per_warp(a, kPair, bytes)) {
-    case 4:
-      launch_rows<T, 4, kPair>(a, s);
-      break;
-    case 2:
-      launch_rows<T, 2, kPair>(a, s);
-      break;
-    default:
-      launch_rows<T, 1, kPair>(a, s);
-  }
-  return true;
-}
-
-template <int T>
-bool launch_type(const DecodeMatvec& a, cudaStream_t s) {
-  return a.glu_dst ? launch_typed<T, true>(a, s) : launch_typed<T, false>(a, s);
-}
-
-bool aligned16(const void* p) {
-  return reinterpret_cast<uintptr_t>(p) % 16 == 0;
+  return launch_staged(a, kPair, bytes, [&]<int R>(size_t shared) {
+    launch_kernel(a.norm.x ? block_decode<T, R, kPair, true> : block_decode<T, R, kPair, false>,
+                  warps_for(a, R, kPair), shared, a, s);
+  });
 }
 
 }  // namespace
@@ -173,11 +128,12 @@ bool aligned16(const void* p) {
 bool launch_block_decode(const DecodeMatvec& a, cudaStream_t s) {
   if (a.type != BITNET_TYPE_Q4_0 && a.type != BITNET_TYPE_Q8_0) return false;
   // Rows of 8-block multiples are whole 16-byte chunks (8 x 18 = 144, 8 x 34 = 272).
-  if (a.k % 256 || !aligned16(a.norm.x ? a.norm.x : a.x)) return false;
-  for (int i = 0; i < a.sets; ++i)
-    if (!aligned16(a.set[i].w) || a.set[i].w_stride % 16) return false;
-  return a.type == BITNET_TYPE_Q4_0 ? launch_type<BITNET_TYPE_Q4_0>(a, s)
-                                    : launch_type<BITNET_TYPE_Q8_0>(a, s);
+  if (a.k % 256 || !rows_aligned16(a)) return false;
+  const auto go = [&]<int T>() {
+    return a.glu_dst ? launch_typed<T, true>(a, s) : launch_typed<T, false>(a, s);
+  };
+  return a.type == BITNET_TYPE_Q4_0 ? go.template operator()<BITNET_TYPE_Q4_0>()
+                                    : go.template operator()<BITNET_TYPE_Q8_0>();
 }
 
 }  // namespace bitnet::cuda

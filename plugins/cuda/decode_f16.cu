@@ -23,41 +23,24 @@ template <int R, bool kPair, bool kNorm>
 __global__ void __launch_bounds__(kThreads) f16_decode(DecodeMatvec a) {
   constexpr int NR = kPair ? 2 * R : R;
   extern __shared__ __align__(16) uint8_t shared[];
-  const int lane = threadIdx.x % 32, warp = threadIdx.x / 32;
+  const int lane = threadIdx.x % 32;
   const int chunks = static_cast<int>(a.k / 8), row_bytes = 16 * chunks;
-  int64_t m0 = 0, m = 0;
-  const uint8_t* rows[NR];
-  const int s = warp_rows<R, kPair, NR>(a, &m0, &m, rows);
-  const bool active = m0 < m;
-  const uint8_t* weights = shared + warp * NR * row_bytes;
-  if (active) stage_rows<NR>(shared + warp * NR * row_bytes, rows, row_bytes, lane);
-  float resid[R];
-  wait_previous<R, kPair, kNorm>(a, m0, m, lane, resid);
-  const float* x = a.x;
-  if constexpr (kNorm) {
-    auto* ys = reinterpret_cast<float*>(shared + kWarps * NR * row_bytes);
-    stage_norm<false>(a, ys, nullptr);
-    x = ys;
-  }
+  const StagedStart<R, kPair, kNorm> start(a, shared, row_bytes, lane);
   // A warp reads only the rows its own lanes staged.
   wait_staged_rows();
   __syncwarp();
-  if (!active) return;
-  const auto* x4 = reinterpret_cast<const float4*>(x);
+  if (!start.active) return;
+  const auto* x4 = reinterpret_cast<const float4*>(start.x);
   float acc[NR] = {};
 #pragma unroll 2
   for (int c = lane; c < chunks; c += 32) {
     const float4 x0 = x4[2 * c], x1 = x4[2 * c + 1];
 #pragma unroll
     for (int r = 0; r < NR; ++r)
-      acc[r] =
-          dot8(reinterpret_cast<const __half2*>(weights + r * row_bytes + 16 * c), x0, x1, acc[r]);
+      acc[r] = dot8(reinterpret_cast<const __half2*>(start.weights + r * row_bytes + 16 * c), x0,
+                    x1, acc[r]);
   }
-  float out[NR];
-#pragma unroll
-  for (int r = 0; r < NR; ++r)
-    out[r] = warp_sum(acc[r]);
-  if (lane == 0) store_rows<R, kPair>(a, s, m0, m, out, resid);
+  finish_rows<R, kPair, NR>(a, start.set, start.m0, start.m, acc, start.resid, lane);
 }
 
 size_t shared_bytes(const DecodeMatvec& a, int rows_per_warp) {
@@ -65,43 +48,19 @@ size_t shared_bytes(const DecodeMatvec& a, int rows_per_warp) {
   return kWarps * rows_per_warp * 2 * k + (a.norm.x ? k * sizeof(float) : 0);
 }
 
-template <int R, bool kPair>
-void launch_rows(const DecodeMatvec& a, cudaStream_t s) {
-  const size_t bytes = shared_bytes(a, kPair ? 2 * R : R);
-  const int64_t warps = warps_for(a, R, kPair);
-  if (a.norm.x)
-    launch_kernel(f16_decode<R, kPair, true>, warps, bytes, a, s);
-  else
-    launch_kernel(f16_decode<R, kPair, false>, warps, bytes, a, s);
-}
-
 template <bool kPair>
 bool launch_typed(const DecodeMatvec& a, cudaStream_t s) {
   const auto bytes = [&](int rows) { return shared_bytes(a, rows); };
-  if (bytes(kPair ? 2 : 1) > kMaxShared) return false;
-  switch (rows_per_warp(a, kPair, bytes)) {
-    case 4:
-      launch_rows<4, kPair>(a, s);
-      break;
-    case 2:
-      launch_rows<2, kPair>(a, s);
-      break;
-    default:
-      launch_rows<1, kPair>(a, s);
-  }
-  return true;
-}
-
-bool aligned16(const void* p) {
-  return reinterpret_cast<uintptr_t>(p) % 16 == 0;
+  return launch_staged(a, kPair, bytes, [&]<int R>(size_t shared) {
+    launch_kernel(a.norm.x ? f16_decode<R, kPair, true> : f16_decode<R, kPair, false>,
+                  warps_for(a, R, kPair), shared, a, s);
+  });
 }
 
 }  // namespace
 
 bool launch_f16_decode(const DecodeMatvec& a, cudaStream_t s) {
-  if (a.type != BITNET_TYPE_F16 || a.k % 8 || !aligned16(a.norm.x ? a.norm.x : a.x)) return false;
-  for (int i = 0; i < a.sets; ++i)
-    if (!aligned16(a.set[i].w) || a.set[i].w_stride % 16) return false;
+  if (a.type != BITNET_TYPE_F16 || a.k % 8 || !rows_aligned16(a)) return false;
   return a.glu_dst ? launch_typed<true>(a, s) : launch_typed<false>(a, s);
 }
 

@@ -106,11 +106,7 @@ __global__ void __launch_bounds__(kThreads) float_decode(DecodeMatvec a) {
     q4_0_dots<NR>(rows, x, a.k, lane, acc);
   else
     float_dots<T, NR>(rows, x, a.k, lane, acc);
-  float out[NR];
-#pragma unroll
-  for (int r = 0; r < NR; ++r)
-    out[r] = warp_sum(acc[r]);
-  if (lane == 0) store_rows<R, kPair>(a, s, m0, m, out, resid);
+  finish_rows<R, kPair, NR>(a, s, m0, m, acc, resid, lane);
 }
 
 template <int T, int R, bool kPair>

@@ -279,6 +279,50 @@ __device__ __forceinline__ void store_rows(const DecodeMatvec& a, int s, int64_t
   }
 }
 
+// The start of the kernels that stage their rows (decode_blocks.cu, decode_f16.cu): the warp's
+// NR rows of row_bytes copied to its part of shared memory before the wait (wait_previous),
+// then, with kNorm, the normalised activation row computed after all warps' rows; `x` is the
+// activation row, `after` the shared memory past what these take.
+template <int R, bool kPair, bool kNorm>
+struct StagedStart {
+  static constexpr int NR = kPair ? 2 * R : R;
+  int set;
+  int64_t m0 = 0, m = 0;
+  bool active;
+  const uint8_t* weights;
+  float resid[R];
+  const float* x;
+  uint8_t* after;
+
+  __device__ StagedStart(const DecodeMatvec& a, uint8_t* shared, int row_bytes, int lane) {
+    const uint8_t* rows[NR];
+    set = warp_rows<R, kPair, NR>(a, &m0, &m, rows);
+    active = m0 < m;
+    uint8_t* mine = shared + threadIdx.x / 32 * NR * row_bytes;
+    weights = mine;
+    if (active) stage_rows<NR>(mine, rows, row_bytes, lane);
+    wait_previous<R, kPair, kNorm>(a, m0, m, lane, resid);
+    after = shared + kWarps * NR * row_bytes;
+    x = a.x;
+    if constexpr (kNorm) {
+      stage_norm<false>(a, reinterpret_cast<float*>(after), nullptr);
+      x = reinterpret_cast<const float*>(after);
+      after += a.k * sizeof(float);
+    }
+  }
+};
+
+// The warp's float sums of its NR rows, added across lanes and stored by lane 0.
+template <int R, bool kPair, int NR>
+__device__ __forceinline__ void finish_rows(const DecodeMatvec& a, int s, int64_t m0, int64_t m,
+                                            const float* acc, const float* resid, int lane) {
+  float out[NR];
+#pragma unroll
+  for (int r = 0; r < NR; ++r)
+    out[r] = warp_sum(acc[r]);
+  if (lane == 0) store_rows<R, kPair>(a, s, m0, m, out, resid);
+}
+
 int64_t warps_for(const DecodeMatvec& a, int rows, bool pair) {
   if (pair) return (a.set[0].m + rows - 1) / rows;
   int64_t units = 0;
@@ -299,6 +343,35 @@ int rows_per_warp(const DecodeMatvec& a, bool pair, Bytes bytes) {
     if (warps_for(a, r, pair) >= kFullGrid * kWarps && bytes(pair ? 2 * r : r) <= kMaxShared)
       return r;
   return 1;
+}
+
+// The weight rows and the activation row start on 16-byte boundaries, as stage_rows and the
+// kernels' 16-byte loads need.
+inline bool rows_aligned16(const DecodeMatvec& a) {
+  const auto aligned = [](const void* p) { return reinterpret_cast<uintptr_t>(p) % 16 == 0; };
+  if (!aligned(a.norm.x ? a.norm.x : a.x)) return false;
+  for (int i = 0; i < a.sets; ++i)
+    if (!aligned(a.set[i].w) || a.set[i].w_stride % 16) return false;
+  return true;
+}
+
+// For the kernels that stage their rows (decode_blocks.cu, decode_f16.cu): calls
+// `launch_rows.template operator()<R>(bytes(NR))` at the rows a warp rows_per_warp picks;
+// false, launching nothing, where one row a warp does not fit in shared memory.
+template <class Bytes, class Launch>
+bool launch_staged(const DecodeMatvec& a, bool pair, Bytes bytes, Launch launch_rows) {
+  if (bytes(pair ? 2 : 1) > kMaxShared) return false;
+  switch (rows_per_warp(a, pair, bytes)) {
+    case 4:
+      launch_rows.template operator()<4>(bytes(pair ? 8 : 4));
+      break;
+    case 2:
+      launch_rows.template operator()<2>(bytes(pair ? 4 : 2));
+      break;
+    default:
+      launch_rows.template operator()<1>(bytes(pair ? 2 : 1));
+  }
+  return true;
 }
 
 template <class Kernel>
