@@ -2,8 +2,9 @@
 // same activations run as one launch (q, k and v), a gate/up pair can finish with the GLU it
 // feeds, a single matmul with the residual ADD after it, and the RMS_NORM before the matmuls
 // can be computed by every block from its input row, so a layer needs few kernels. I2_S
-// weights go to decode_i2s.cu; here float and block-quantised ones, multiplied in float in
-// the single-matmul kernels' order, so grouping changes no result.
+// weights go to decode_i2s.cu, Q4_0/Q8_0 at widths of 256s to decode_blocks.cu, F16 to
+// decode_f16.cu where its rows fit; here the rest, multiplied in float in the single-matmul
+// kernels' order, so grouping changes no result.
 #include "decode_rows.cuh"
 
 namespace bitnet::cuda {
