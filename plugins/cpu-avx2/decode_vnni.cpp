@@ -192,6 +192,13 @@ constexpr std::array<uint16_t, 32> q4_codes_idx() {
   }
   return idx;
 }
+// The same codes from one 128-byte window holding the group from its first byte.
+constexpr std::array<uint16_t, 32> q4_line_codes_idx() {
+  std::array<uint16_t, 32> idx{};
+  for (int j = 0; j < 32; ++j)
+    idx[j] = static_cast<uint16_t>(9 * (j / 8) + 1 + j % 8);
+  return idx;
+}
 constexpr std::array<uint16_t, 32> q4_scale_idx() {
   std::array<uint16_t, 32> idx{};
   for (int j = 0; j < 16; ++j)
@@ -221,6 +228,41 @@ float dot_q4_0(const std::byte* w, int64_t k, const DecodeActs& a) {
     s = dpbusd(s, _mm512_and_si512(_mm512_srli_epi16(q, 4), lo), x + 64);
     const __m512 d =
         _mm512_cvtph_ps(_mm512_castsi512_si256(_mm512_permutexvar_epi16(scale_idx, lo_bytes)));
+    acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s),
+                          _mm512_mul_ps(d, _mm512_loadu_ps(a.scale.data() + 16 * g)), acc);
+  }
+  return _mm512_reduce_add_ps(acc);
+}
+
+// dot_q4_0 for rows of whole groups, reading the row as aligned 64-byte lines: group g's 72
+// bytes lie in lines l and l + 1 (l = (offset + 72g) / 64), from which the same word permutes
+// pick its codes and scales, shifted by the group's offset in line l. dot_q4_0's two loads
+// of each group start at 8-byte steps of a line, so nearly all of them split over two lines.
+float dot_q4_0_lines(const std::byte* w, int64_t k, const DecodeActs& a) {
+  static constexpr std::array<uint16_t, 32> kCodes = q4_line_codes_idx(), kScales = q4_scale_idx();
+  const __m512i codes_idx = words(kCodes), scale_idx = words(kScales);
+  const __m512i lo = _mm512_set1_epi8(15);
+  const auto* base =
+      reinterpret_cast<const std::byte*>(reinterpret_cast<uintptr_t>(w) & ~uintptr_t{63});
+  const int64_t off = w - base, groups = k / 128;
+  __m512i line_a = _mm512_load_si512(base), line_b = _mm512_load_si512(base + 64);
+  int64_t loaded = 0;  // line_a is line `loaded` of base
+  __m512 acc = _mm512_setzero_ps();
+  for (int64_t g = 0; g < groups; ++g) {
+    prefetch_ahead(w + 72 * g);
+    const int64_t pos = off + 72 * g, l = pos >> 6;
+    while (loaded < l) {
+      line_a = line_b;
+      line_b = _mm512_load_si512(base + 64 * (++loaded + 1));
+    }
+    const __m512i shift = _mm512_set1_epi16(static_cast<int16_t>((pos & 63) / 2));
+    const __m512i q = _mm512_permutex2var_epi16(line_a, _mm512_add_epi16(codes_idx, shift), line_b);
+    const int8_t* x = a.q.data() + 128 * g;
+    __m512i s = dpbusd(load64(a.bias.data() + 16 * g), _mm512_and_si512(q, lo), x);
+    s = dpbusd(s, _mm512_and_si512(_mm512_srli_epi16(q, 4), lo), x + 64);
+    const __m512i scales =
+        _mm512_permutex2var_epi16(line_a, _mm512_add_epi16(scale_idx, shift), line_b);
+    const __m512 d = _mm512_cvtph_ps(_mm512_castsi512_si256(scales));
     acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s),
                           _mm512_mul_ps(d, _mm512_loadu_ps(a.scale.data() + 16 * g)), acc);
   }
@@ -285,6 +327,8 @@ void decode_vnni(int32_t type, const std::byte* w, size_t stride, int64_t k, flo
       });
     }
     case BITNET_TYPE_Q4_0:
+      if (k % 128 == 0 && reinterpret_cast<uintptr_t>(w) % 2 == 0 && stride % 2 == 0)
+        return each_row([&](const std::byte* row) { return dot_q4_0_lines(row, k, a); });
       return each_row([&](const std::byte* row) { return dot_q4_0(row, k, a); });
   }
 }
