@@ -269,6 +269,70 @@ float dot_q4_0_lines(const std::byte* w, int64_t k, const DecodeActs& a) {
   return _mm512_reduce_add_ps(acc);
 }
 
+// The word indices of two Q8_0 blocks' codes (bytes 2-33 and 36-67 of the pair) and of each
+// block's fp16 scale once per 32-bit lane of its half, from a window holding the pair from its
+// first byte.
+constexpr std::array<uint16_t, 32> q8_pair_codes_idx() {
+  std::array<uint16_t, 32> idx{};
+  for (int j = 0; j < 32; ++j)
+    idx[j] = static_cast<uint16_t>(j < 16 ? 1 + j : 18 + j - 16);
+  return idx;
+}
+constexpr std::array<uint16_t, 32> q8_pair_scale_idx() {
+  std::array<uint16_t, 32> idx{};
+  for (int j = 8; j < 16; ++j)
+    idx[j] = 17;
+  return idx;
+}
+
+// Q8_0: two blocks (68 bytes) a step, read as aligned lines as dot_q4_0_lines reads Q4_0; a
+// pair starting 4-byte aligned lies in two lines. Codes are signed, so they go to vpdpbusd
+// as w + 128 and the activations' sums times 128 come off (the bias's first lane of each block).
+float dot_q8_0_lines(const std::byte* w, int64_t k, const DecodeActs& a) {
+  static constexpr std::array<uint16_t, 32> kCodes = q8_pair_codes_idx(),
+                                            kScales = q8_pair_scale_idx();
+  const __m512i codes_idx = words(kCodes), scale_idx = words(kScales);
+  const __m512i flip = _mm512_set1_epi8(static_cast<char>(0x80));
+  const auto* base =
+      reinterpret_cast<const std::byte*>(reinterpret_cast<uintptr_t>(w) & ~uintptr_t{63});
+  const int64_t off = w - base, pairs = k / 64;
+  __m512i line_a = _mm512_load_si512(base), line_b = _mm512_load_si512(base + 64);
+  int64_t loaded = 0;
+  __m512 acc = _mm512_setzero_ps();
+  for (int64_t g = 0; g < pairs; ++g) {
+    prefetch_ahead(w + 68 * g);
+    const int64_t pos = off + 68 * g, l = pos >> 6;
+    while (loaded < l) {
+      line_a = line_b;
+      line_b = _mm512_load_si512(base + 64 * (++loaded + 1));
+    }
+    const __m512i shift = _mm512_set1_epi16(static_cast<int16_t>((pos & 63) / 2));
+    const __m512i codes =
+        _mm512_permutex2var_epi16(line_a, _mm512_add_epi16(codes_idx, shift), line_b);
+    const __m512i s =
+        dpbusd(load64(a.bias.data() + 16 * g), _mm512_xor_si512(codes, flip), a.q.data() + 64 * g);
+    const __m512i scales =
+        _mm512_permutex2var_epi16(line_a, _mm512_add_epi16(scale_idx, shift), line_b);
+    const __m512 d = _mm512_cvtph_ps(_mm512_castsi512_si256(scales));
+    acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s),
+                          _mm512_mul_ps(d, _mm512_loadu_ps(a.scale.data() + 16 * g)), acc);
+  }
+  return _mm512_reduce_add_ps(acc);
+}
+
+// Q8_0 activations for dot_q8_0_lines: the int8 row as it is; per pair of blocks each block's
+// scale in its eight lanes and -128 times its sum in its first.
+void prepare_q8_0(const BlockActs& b, DecodeActs& out) {
+  const int64_t blocks = b.k / 32;
+  out.q.assign(b.row(0), b.row(0) + b.k);
+  out.scale.assign(static_cast<size_t>(8 * blocks), 0.0f);
+  out.bias.assign(static_cast<size_t>(8 * blocks), 0);
+  for (int64_t i = 0; i < blocks; ++i) {
+    std::fill_n(out.scale.begin() + 8 * i, 8, b.scales(0)[i]);
+    out.bias[static_cast<size_t>(8 * i)] = -128 * b.sums(0)[i];
+  }
+}
+
 // Q4_0 activations in groups of four blocks, zero-padded to whole groups: per group the low
 // halves of its blocks, then the high halves; per block its scale in each of its four lanes
 // and -8 times its sum in the first.
@@ -290,7 +354,9 @@ void prepare_q4_0(const BlockActs& b, DecodeActs& out) {
 
 }  // namespace
 
-bool has_decode_vnni(int32_t type) {
+bool has_decode_vnni(int32_t type, int64_t k, const std::byte* w, size_t stride) {
+  if (type == BITNET_TYPE_Q8_0)
+    return k % 64 == 0 && reinterpret_cast<uintptr_t>(w) % 4 == 0 && stride % 4 == 0;
   return type == BITNET_TYPE_I2_S || type == BITNET_TYPE_TQ2_0 || type == BITNET_TYPE_Q4_0 ||
          type == BITNET_TYPE_F16;
 }
@@ -299,6 +365,7 @@ void prepare_decode_vnni(int32_t type, const RowActs& rows, const BlockActs& blo
                          DecodeActs& out) {
   if (type == BITNET_TYPE_I2_S || type == BITNET_TYPE_TQ2_0) out.rows = &rows;
   if (type == BITNET_TYPE_Q4_0) prepare_q4_0(blocks, out);
+  if (type == BITNET_TYPE_Q8_0) prepare_q8_0(blocks, out);
 }
 
 void decode_vnni(int32_t type, const std::byte* w, size_t stride, int64_t k, float i2s_scale,
@@ -326,6 +393,8 @@ void decode_vnni(int32_t type, const std::byte* w, size_t stride, int64_t k, flo
         return static_cast<float>(dot_tq2_0(row, k, a.rows->row(0), sums) * step);
       });
     }
+    case BITNET_TYPE_Q8_0:
+      return each_row([&](const std::byte* row) { return dot_q8_0_lines(row, k, a); });
     case BITNET_TYPE_Q4_0:
       if (k % 128 == 0 && reinterpret_cast<uintptr_t>(w) % 2 == 0 && stride % 2 == 0)
         return each_row([&](const std::byte* row) { return dot_q4_0_lines(row, k, a); });

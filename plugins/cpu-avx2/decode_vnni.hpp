@@ -24,8 +24,9 @@ struct DecodeActs {
   const RowActs* rows = nullptr;  // I2_S, TQ2_0: the int8 row, its step and sums
 };
 
-// Whether decode_vnni has a kernel for this weight type.
-bool has_decode_vnni(int32_t type);
+// Whether decode_vnni has a kernel for these weight rows (k elements, `stride` bytes apart
+// from w).
+bool has_decode_vnni(int32_t type, int64_t k, const std::byte* w, size_t stride);
 
 // Fills `out` for `type` from the activations mul_mat quantised for it (rows for the ternary
 // types, blocks for Q4_0; F16 uses the float row and needs nothing).

@@ -164,7 +164,7 @@ void mul_mat(const bitnet_tensor& dst) {
           break;
       }
 #if BITNET_CPU_AVX512
-      if (j.x->ne[1] == 1 && has_decode_vnni(w.type)) {
+      if (j.x->ne[1] == 1 && has_decode_vnni(w.type, w.ne[0], j.w_rows, w.nb[1])) {
         run_decode(j, decode, grain);
         continue;
       }
