@@ -234,37 +234,62 @@ float dot_q4_0(const std::byte* w, int64_t k, const DecodeActs& a) {
   return _mm512_reduce_add_ps(acc);
 }
 
-// dot_q4_0 for rows of whole groups, reading the row as aligned 64-byte lines: group g's 72
-// bytes lie in lines l and l + 1 (l = (offset + 72g) / 64), from which the same word permutes
-// pick its codes and scales, shifted by the group's offset in line l. dot_q4_0's two loads
-// of each group start at 8-byte steps of a line, so nearly all of them split over two lines.
+// A weight row read as aligned 64-byte lines, so that no load splits over two lines: at(pos)
+// makes current the line holding row byte pos and the one after it (steps go front to back
+// and end within that second line), and pick(idx) gathers words from the two by indices
+// counted from pos.
+class LineWindow {
+ public:
+  explicit LineWindow(const std::byte* row)
+      : base_(
+            reinterpret_cast<const std::byte*>(reinterpret_cast<uintptr_t>(row) & ~uintptr_t{63})),
+        off_(row - base_),
+        a_(_mm512_load_si512(base_)),
+        b_(_mm512_load_si512(base_ + 64)) {}
+
+  void at(int64_t pos) {
+    pos += off_;
+    for (const int64_t line = pos >> 6; loaded_ < line;) {
+      a_ = b_;
+      b_ = _mm512_load_si512(base_ + 64 * (++loaded_ + 1));
+    }
+    shift_ = _mm512_set1_epi16(static_cast<int16_t>((pos & 63) / 2));
+  }
+  __m512i pick(__m512i idx) const {
+    return _mm512_permutex2var_epi16(a_, _mm512_add_epi16(idx, shift_), b_);
+  }
+
+ private:
+  const std::byte* base_;
+  int64_t off_;
+  __m512i a_, b_, shift_ = _mm512_setzero_si512();
+  int64_t loaded_ = 0;  // a_ is line loaded_ of base_
+};
+
+// acc plus the step's int32 sums times the weights' fp16 scales (the low 16 words of
+// w_scales) times the activations' scales, per 32-bit lane.
+__m512 scaled(__m512 acc, __m512i sums, __m512i w_scales, const float* x_scales) {
+  const __m512 d = _mm512_cvtph_ps(_mm512_castsi512_si256(w_scales));
+  return _mm512_fmadd_ps(_mm512_cvtepi32_ps(sums), _mm512_mul_ps(d, _mm512_loadu_ps(x_scales)),
+                         acc);
+}
+
+// dot_q4_0 for rows of whole groups, read through a LineWindow: dot_q4_0's two loads of each
+// 72-byte group start at 8-byte steps of a line, so nearly all of them split over two lines.
 float dot_q4_0_lines(const std::byte* w, int64_t k, const DecodeActs& a) {
   static constexpr std::array<uint16_t, 32> kCodes = q4_line_codes_idx(), kScales = q4_scale_idx();
   const __m512i codes_idx = words(kCodes), scale_idx = words(kScales);
   const __m512i lo = _mm512_set1_epi8(15);
-  const auto* base =
-      reinterpret_cast<const std::byte*>(reinterpret_cast<uintptr_t>(w) & ~uintptr_t{63});
-  const int64_t off = w - base, groups = k / 128;
-  __m512i line_a = _mm512_load_si512(base), line_b = _mm512_load_si512(base + 64);
-  int64_t loaded = 0;  // line_a is line `loaded` of base
+  LineWindow row(w);
   __m512 acc = _mm512_setzero_ps();
-  for (int64_t g = 0; g < groups; ++g) {
+  for (int64_t g = 0; g < k / 128; ++g) {
     prefetch_ahead(w + 72 * g);
-    const int64_t pos = off + 72 * g, l = pos >> 6;
-    while (loaded < l) {
-      line_a = line_b;
-      line_b = _mm512_load_si512(base + 64 * (++loaded + 1));
-    }
-    const __m512i shift = _mm512_set1_epi16(static_cast<int16_t>((pos & 63) / 2));
-    const __m512i q = _mm512_permutex2var_epi16(line_a, _mm512_add_epi16(codes_idx, shift), line_b);
+    row.at(72 * g);
+    const __m512i q = row.pick(codes_idx);
     const int8_t* x = a.q.data() + 128 * g;
     __m512i s = dpbusd(load64(a.bias.data() + 16 * g), _mm512_and_si512(q, lo), x);
     s = dpbusd(s, _mm512_and_si512(_mm512_srli_epi16(q, 4), lo), x + 64);
-    const __m512i scales =
-        _mm512_permutex2var_epi16(line_a, _mm512_add_epi16(scale_idx, shift), line_b);
-    const __m512 d = _mm512_cvtph_ps(_mm512_castsi512_si256(scales));
-    acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s),
-                          _mm512_mul_ps(d, _mm512_loadu_ps(a.scale.data() + 16 * g)), acc);
+    acc = scaled(acc, s, row.pick(scale_idx), a.scale.data() + 16 * g);
   }
   return _mm512_reduce_add_ps(acc);
 }
@@ -285,37 +310,22 @@ constexpr std::array<uint16_t, 32> q8_pair_scale_idx() {
   return idx;
 }
 
-// Q8_0: two blocks (68 bytes) a step, read as aligned lines as dot_q4_0_lines reads Q4_0; a
-// pair starting 4-byte aligned lies in two lines. Codes are signed, so they go to vpdpbusd
-// as w + 128 and the activations' sums times 128 come off (the bias's first lane of each block).
+// Q8_0: two blocks (68 bytes) a step through a LineWindow (a pair starting 4-byte aligned lies
+// in two lines). Codes are signed, so they go to vpdpbusd as w + 128 and the activations' sums
+// times 128 come off (the bias's first lane of each block).
 float dot_q8_0_lines(const std::byte* w, int64_t k, const DecodeActs& a) {
   static constexpr std::array<uint16_t, 32> kCodes = q8_pair_codes_idx(),
                                             kScales = q8_pair_scale_idx();
   const __m512i codes_idx = words(kCodes), scale_idx = words(kScales);
   const __m512i flip = _mm512_set1_epi8(static_cast<char>(0x80));
-  const auto* base =
-      reinterpret_cast<const std::byte*>(reinterpret_cast<uintptr_t>(w) & ~uintptr_t{63});
-  const int64_t off = w - base, pairs = k / 64;
-  __m512i line_a = _mm512_load_si512(base), line_b = _mm512_load_si512(base + 64);
-  int64_t loaded = 0;
+  LineWindow row(w);
   __m512 acc = _mm512_setzero_ps();
-  for (int64_t g = 0; g < pairs; ++g) {
+  for (int64_t g = 0; g < k / 64; ++g) {
     prefetch_ahead(w + 68 * g);
-    const int64_t pos = off + 68 * g, l = pos >> 6;
-    while (loaded < l) {
-      line_a = line_b;
-      line_b = _mm512_load_si512(base + 64 * (++loaded + 1));
-    }
-    const __m512i shift = _mm512_set1_epi16(static_cast<int16_t>((pos & 63) / 2));
-    const __m512i codes =
-        _mm512_permutex2var_epi16(line_a, _mm512_add_epi16(codes_idx, shift), line_b);
-    const __m512i s =
-        dpbusd(load64(a.bias.data() + 16 * g), _mm512_xor_si512(codes, flip), a.q.data() + 64 * g);
-    const __m512i scales =
-        _mm512_permutex2var_epi16(line_a, _mm512_add_epi16(scale_idx, shift), line_b);
-    const __m512 d = _mm512_cvtph_ps(_mm512_castsi512_si256(scales));
-    acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s),
-                          _mm512_mul_ps(d, _mm512_loadu_ps(a.scale.data() + 16 * g)), acc);
+    row.at(68 * g);
+    const __m512i s = dpbusd(load64(a.bias.data() + 16 * g),
+                             _mm512_xor_si512(row.pick(codes_idx), flip), a.q.data() + 64 * g);
+    acc = scaled(acc, s, row.pick(scale_idx), a.scale.data() + 16 * g);
   }
   return _mm512_reduce_add_ps(acc);
 }
