@@ -365,6 +365,7 @@ void prepare_q4_0(const BlockActs& b, DecodeActs& out) {
 }  // namespace
 
 bool has_decode_vnni(int32_t type, int64_t k, const std::byte* w, size_t stride) {
+  // Pairs starting 4-byte aligned in a line end within the next one (60 + 68 = 128).
   if (type == BITNET_TYPE_Q8_0)
     return k % 64 == 0 && reinterpret_cast<uintptr_t>(w) % 4 == 0 && stride % 4 == 0;
   return type == BITNET_TYPE_I2_S || type == BITNET_TYPE_TQ2_0 || type == BITNET_TYPE_Q4_0 ||
@@ -406,7 +407,8 @@ void decode_vnni(int32_t type, const std::byte* w, size_t stride, int64_t k, flo
     case BITNET_TYPE_Q8_0:
       return each_row([&](const std::byte* row) { return dot_q8_0_lines(row, k, a); });
     case BITNET_TYPE_Q4_0:
-      if (k % 128 == 0 && reinterpret_cast<uintptr_t>(w) % 2 == 0 && stride % 2 == 0)
+      // Groups starting 8-byte aligned in a line end within the next one (56 + 72 = 128).
+      if (k % 128 == 0 && reinterpret_cast<uintptr_t>(w) % 8 == 0 && stride % 8 == 0)
         return each_row([&](const std::byte* row) { return dot_q4_0_lines(row, k, a); });
       return each_row([&](const std::byte* row) { return dot_q4_0(row, k, a); });
   }

@@ -32,7 +32,7 @@ struct DecodeActs {
 bool has_decode_vnni(int32_t type, int64_t k, const std::byte* w, size_t stride);
 
 // Fills `out` for `type` from the activations mul_mat quantised for it (rows for the ternary
-// types, blocks for Q4_0; F16 uses the float row and needs nothing).
+// types, blocks for Q4_0 and Q8_0; F16 uses the float row and needs nothing).
 void prepare_decode_vnni(int32_t type, const RowActs& rows, const BlockActs& blocks,
                          DecodeActs& out);
 
