@@ -318,23 +318,25 @@ float dot_q8_0_lines(const std::byte* w, int64_t k, const DecodeActs& a) {
                                             kScales = q8_pair_scale_idx();
   const __m512i codes_idx = words(kCodes), scale_idx = words(kScales);
   const __m512i flip = _mm512_set1_epi8(static_cast<char>(0x80));
+  const int8_t* x = a.blocks->row(0);
   LineWindow row(w);
   __m512 acc = _mm512_setzero_ps();
   for (int64_t g = 0; g < k / 64; ++g) {
     prefetch_ahead(w + 68 * g);
     row.at(68 * g);
     const __m512i s = dpbusd(load64(a.bias.data() + 16 * g),
-                             _mm512_xor_si512(row.pick(codes_idx), flip), a.q.data() + 64 * g);
+                             _mm512_xor_si512(row.pick(codes_idx), flip), x + 64 * g);
     acc = scaled(acc, s, row.pick(scale_idx), a.scale.data() + 16 * g);
   }
   return _mm512_reduce_add_ps(acc);
 }
 
-// Q8_0 activations for dot_q8_0_lines: the int8 row as it is; per pair of blocks each block's
-// scale in its eight lanes and -128 times its sum in its first.
+// Q8_0 activations for dot_q8_0_lines: the int8 row as it is (read where quantize_blocks left
+// it); per pair of blocks each block's scale in its eight lanes and -128 times its sum in its
+// first.
 void prepare_q8_0(const BlockActs& b, DecodeActs& out) {
   const int64_t blocks = b.k / 32;
-  out.q.assign(b.row(0), b.row(0) + b.k);
+  out.blocks = &b;
   out.scale.assign(static_cast<size_t>(8 * blocks), 0.0f);
   out.bias.assign(static_cast<size_t>(8 * blocks), 0);
   for (int64_t i = 0; i < blocks; ++i) {

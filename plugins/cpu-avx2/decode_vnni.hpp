@@ -19,12 +19,13 @@ namespace bitnet::cpu_avx2 {
 
 // Activation row 0 laid out as the kernel for one weight type loads it.
 struct DecodeActs {
-  std::vector<int8_t> q;     // Q4_0, Q8_0: the int8 values, in the order of the codes they meet
+  std::vector<int8_t> q;     // Q4_0: the int8 values, in the order of the codes they meet
   std::vector<float> scale;  // Q4_0, Q8_0: each block's activation scale, once per 32-bit lane
   // Q4_0, Q8_0: -8 (Q4_0) or -128 (Q8_0, codes offset to unsigned) times each block's sum, in
   // the block's first lane
   std::vector<int32_t> bias;
-  const RowActs* rows = nullptr;  // I2_S, TQ2_0: the int8 row, its step and sums
+  const RowActs* rows = nullptr;      // I2_S, TQ2_0: the int8 row, its step and sums
+  const BlockActs* blocks = nullptr;  // Q8_0: the int8 row as quantize_blocks made it
 };
 
 // Whether decode_vnni has a kernel for these weight rows (k elements, `stride` bytes apart

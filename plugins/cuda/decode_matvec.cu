@@ -40,7 +40,7 @@ __device__ __forceinline__ void float_dots(const uint8_t* const* rows, const flo
 
 // Four consecutive activations, in one 16-byte load where the address allows.
 __device__ __forceinline__ float4 load_x4(const float* p) {
-  if ((reinterpret_cast<uintptr_t>(p) & 15) == 0) return *reinterpret_cast<const float4*>(p);
+  if (aligned16(p)) return *reinterpret_cast<const float4*>(p);
   return make_float4(p[0], p[1], p[2], p[3]);
 }
 
@@ -121,9 +121,10 @@ void launch_float(const DecodeMatvec& a, cudaStream_t s) {
 }
 
 // Float weights that would leave fewer blocks than two an SM at four rows a warp take one or
-// two (1B F16 decode 392 -> 522 tok/s on an H200). Block types get here only at widths
-// decode_blocks.cu does not take (k no multiple of 256), and stay at four: with one row a warp
-// their activation loads held L1 at 87% of its throughput.
+// two (1B F16 decode 392 -> 522 tok/s on an H200). Block types get here only where
+// decode_blocks.cu does not apply (k no multiple of 256, rows not 16-byte aligned, or one row a
+// warp over its shared memory), and stay at four: with one row a warp their activation loads
+// held L1 at 87% of its throughput.
 template <int T>
 void launch_typed(const DecodeMatvec& a, cudaStream_t s) {
   if (a.glu_dst) return launch_float<T, 2, true>(a, s);

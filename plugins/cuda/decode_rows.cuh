@@ -348,10 +348,9 @@ int rows_per_warp(const DecodeMatvec& a, bool pair, Bytes bytes) {
 // The weight rows and the activation row start on 16-byte boundaries, as stage_rows and the
 // kernels' 16-byte loads need.
 inline bool rows_aligned16(const DecodeMatvec& a) {
-  const auto aligned = [](const void* p) { return reinterpret_cast<uintptr_t>(p) % 16 == 0; };
-  if (!aligned(a.norm.x ? a.norm.x : a.x)) return false;
+  if (!aligned16(a.norm.x ? a.norm.x : a.x)) return false;
   for (int i = 0; i < a.sets; ++i)
-    if (!aligned(a.set[i].w) || a.set[i].w_stride % 16) return false;
+    if (!aligned16(a.set[i].w) || a.set[i].w_stride % 16) return false;
   return true;
 }
 

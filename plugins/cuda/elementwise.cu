@@ -57,10 +57,6 @@ __global__ void scale(DevTensor dst, DevTensor a, float s) {
     out[i] = x[i] * s;
 }
 
-__device__ __forceinline__ bool aligned16(const void* p) {
-  return (reinterpret_cast<uintptr_t>(p) & 15) == 0;
-}
-
 // Four elements a thread in 16-byte loads where the rows allow: with one element a thread, a
 // 512-row prefill GLU ran 16 waves of blocks that each waited one round trip for 8 bytes, and
 // took 85 us for 48 MB (15% of a 1B Q4_0 prefill).

@@ -7,6 +7,11 @@
 
 namespace bitnet::cuda {
 
+// Whether p is on a 16-byte boundary (where one 16-byte load or copy may read it).
+__host__ __device__ __forceinline__ bool aligned16(const void* p) {
+  return reinterpret_cast<uintptr_t>(p) % 16 == 0;
+}
+
 __device__ __forceinline__ char* row_of(const DevTensor& t, int64_t r) {
   const int64_t i1 = r % t.ne[1], i2 = (r / t.ne[1]) % t.ne[2], i3 = r / (t.ne[1] * t.ne[2]);
   return t.data + i1 * t.nb[1] + i2 * t.nb[2] + i3 * t.nb[3];
