@@ -71,7 +71,7 @@ __global__ void __launch_bounds__(kThreads) i2s_decode(DecodeMatvec a) {
   const auto row_start = [&](int r) {
     const bool second = kPair && r >= R;
     const RowSet& rs = second ? second_set : first_set;
-    const int64_t row = min(m0 + (second ? r - R : r), m - 1);
+    const int64_t row = set_row(rs, min(m0 + (second ? r - R : r), m - 1));
     return reinterpret_cast<const uint4*>(rs.w + static_cast<size_t>(row) * rs.w_stride);
   };
   uint4 w[kItems];
@@ -114,7 +114,7 @@ __global__ void __launch_bounds__(kThreads) i2s_decode(DecodeMatvec a) {
   for (int r = 0; r < NR; ++r)
     out[r] = static_cast<float>(static_cast<double>(scales[kPair ? r / R : 0]) *
                                 static_cast<double>(warp_sum(dot[r]) - x.qsum) * x_scale);
-  if (lane == 0) store_rows<R, kPair>(a, s, m0, m, out, resid);
+  store_outputs<R, kPair>(a, s, m0, m, out, resid, lane);
 }
 
 template <int R, bool kPair>
@@ -130,7 +130,8 @@ void launch_i2s(const DecodeMatvec& a, cudaStream_t s) {
 }  // namespace
 
 // As many rows a warp as one pass of its lanes' 320 items holds: four (a gate/up pair: four
-// of each) where they fit, else two, else one row in several passes. Fewer rows a warp, with
+// of each) where they fit, else two, else one row in several passes (two where the epilogue
+// rotates pairs of rows). Fewer rows a warp, with
 // fewer items a lane, for more blocks (2B4T's q/k/v has 120 for 132 SMs) was slower: 2B4T
 // decode 711-749 -> 659-691 tok/s on an H200.
 void launch_i2s_decode(const DecodeMatvec& a, cudaStream_t s) {
@@ -141,7 +142,7 @@ void launch_i2s_decode(const DecodeMatvec& a, cudaStream_t s) {
     return launch_i2s<1, true>(a, s);
   }
   if (4 * chunks <= lane_items) return launch_i2s<4, false>(a, s);
-  if (2 * chunks <= lane_items) return launch_i2s<2, false>(a, s);
+  if (2 * chunks <= lane_items || a.even_rows) return launch_i2s<2, false>(a, s);
   launch_i2s<1, false>(a, s);
 }
 

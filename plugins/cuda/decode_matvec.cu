@@ -129,7 +129,8 @@ template <int T>
 void launch_typed(const DecodeMatvec& a, cudaStream_t s) {
   if (a.glu_dst) return launch_float<T, 2, true>(a, s);
   if constexpr (kSingleElementBlocks<T>) {
-    if (warps_for(a, 2, false) < kFullGrid * kWarps) return launch_float<T, 1, false>(a, s);
+    if (warps_for(a, 2, false) < kFullGrid * kWarps && !a.even_rows)
+      return launch_float<T, 1, false>(a, s);
     if (warps_for(a, 4, false) < kFullGrid * kWarps) return launch_float<T, 2, false>(a, s);
   }
   launch_float<T, 4, false>(a, s);

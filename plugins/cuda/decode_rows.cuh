@@ -46,6 +46,18 @@ __device__ __forceinline__ int find_set(const DecodeMatvec& a, int64_t unit, int
   return s;
 }
 
+// The row of a set that a warp's row `l` is: l itself, except with a NEOX ROPE in the epilogue,
+// where rows 2p and 2p + 1 are pair p's two rows (i, i + dims/2 of a head; past the rotated
+// dims, two rows that stay as they are).
+__device__ __forceinline__ int64_t set_row(const RowSet& rs, int64_t l) {
+  const RowEpilogue& e = rs.epi;
+  if (!e.neox) return l;
+  const int half = e.dims / 2, pairs = e.head_dim / 2, p = static_cast<int>(l / 2);
+  const int j = p % pairs, member = static_cast<int>(l % 2);
+  const int at = j < half ? j + member * half : e.dims + 2 * (j - half) + member;
+  return static_cast<int64_t>(p / pairs) * e.head_dim + at;
+}
+
 // The warp's row pointers: rows m0..m0+R of its set (of sets 0 and 1 for a GLU pair), the last
 // row repeated past the end.
 template <int R, bool kPair, int NR>
@@ -61,7 +73,8 @@ __device__ __forceinline__ int warp_rows(const DecodeMatvec& a, int64_t* m0, int
 #pragma unroll
   for (int r = 0; r < NR; ++r) {
     const RowSet& rs = a.set[kPair ? s + r / R : s];
-    rows[r] = reinterpret_cast<const uint8_t*>(rs.w) + min(*m0 + r % R, *m - 1) * rs.w_stride;
+    rows[r] = reinterpret_cast<const uint8_t*>(rs.w) +
+              set_row(rs, min(*m0 + r % R, *m - 1)) * rs.w_stride;
   }
   return s;
 }
@@ -279,6 +292,51 @@ __device__ __forceinline__ void store_rows(const DecodeMatvec& a, int s, int64_t
   }
 }
 
+// Rows m0.. of a set with a RowEpilogue, stored by lanes l < R / 2: the warp's rows 2l and 2l + 1
+// are a pair of the ROPE (R, m and head_dim are even: launchers and node_groups see to it).
+template <int R>
+__device__ __forceinline__ void store_pairs(const RowSet& rs, int64_t m0, const float* out,
+                                            int lane) {
+  float xa = 0.0f, xb = 0.0f;
+#pragma unroll
+  for (int p = 0; p < R / 2; ++p)
+    if (lane == p) {
+      xa = out[2 * p];
+      xb = out[2 * p + 1];
+    }
+  if (lane >= R / 2 || m0 + 2 * lane >= rs.m) return;
+  const int64_t ra = set_row(rs, m0 + 2 * lane), rb = set_row(rs, m0 + 2 * lane + 1);
+  rs.dst[ra] = xa;
+  rs.dst[rb] = xb;
+  const RowEpilogue& e = rs.epi;
+  // Elements of the head: a below the rotated dims when the pair is rotated.
+  const int a = static_cast<int>(ra % e.head_dim), b = static_cast<int>(rb % e.head_dim);
+  float2 y{xa, xb};
+  if (e.rope_dst) {
+    if (a < e.dims) y = rotate_pair(xa, xb, *e.pos, e.neox ? a : a / 2, e.dims, e.base);
+    e.rope_dst[ra] = y.x;
+    e.rope_dst[rb] = y.y;
+  }
+  if (e.store) {
+    DevTensor cache = e.store_dst;
+    cache.data = address_of(e.store_address);
+    char* to = row_of(cache, ra / e.head_dim);
+    store_element(to, cache.type, a, y.x);
+    store_element(to, cache.type, b, y.y);
+  }
+}
+
+// Every lane of the warp calls this with the warp's NR sums.
+template <int R, bool kPair>
+__device__ __forceinline__ void store_outputs(const DecodeMatvec& a, int s, int64_t m0, int64_t m,
+                                              const float* out, const float* resid, int lane) {
+  if constexpr (!kPair && R % 2 == 0) {
+    const RowSet& rs = s == 0 ? a.set[0] : s == 1 ? a.set[1] : a.set[2];
+    if (a.even_rows && (rs.epi.rope_dst || rs.epi.store)) return store_pairs<R>(rs, m0, out, lane);
+  }
+  if (lane == 0) store_rows<R, kPair>(a, s, m0, m, out, resid);
+}
+
 // The start of the kernels that stage their rows (decode_blocks.cu, decode_f16.cu): the warp's
 // NR rows of row_bytes copied to its part of shared memory before the wait (wait_previous),
 // then, with kNorm, the normalised activation row computed after all warps' rows; `x` is the
@@ -320,7 +378,7 @@ __device__ __forceinline__ void finish_rows(const DecodeMatvec& a, int s, int64_
 #pragma unroll
   for (int r = 0; r < NR; ++r)
     out[r] = warp_sum(acc[r]);
-  if (lane == 0) store_rows<R, kPair>(a, s, m0, m, out, resid);
+  store_outputs<R, kPair>(a, s, m0, m, out, resid, lane);
 }
 
 int64_t warps_for(const DecodeMatvec& a, int rows, bool pair) {
@@ -336,13 +394,13 @@ constexpr int64_t kFullGrid = 264;
 
 // Rows a warp takes (of each set of a pair): four share each activation load among four rows,
 // but leave a 2048-row matmul 64 blocks; so four where that still leaves two blocks for each SM
-// and `bytes(rows)` of shared memory fit, else two, else one.
+// and `bytes(rows)` of shared memory fit, else two, else one (two with even_rows).
 template <class Bytes>
 int rows_per_warp(const DecodeMatvec& a, bool pair, Bytes bytes) {
   for (int r = 4; r > 1; r /= 2)
     if (warps_for(a, r, pair) >= kFullGrid * kWarps && bytes(pair ? 2 * r : r) <= kMaxShared)
       return r;
-  return 1;
+  return a.even_rows ? 2 : 1;
 }
 
 // The weight rows and the activation row start on 16-byte boundaries, as stage_rows and the
@@ -359,7 +417,7 @@ inline bool rows_aligned16(const DecodeMatvec& a) {
 // false, launching nothing, where one row a warp does not fit in shared memory.
 template <class Bytes, class Launch>
 bool launch_staged(const DecodeMatvec& a, bool pair, Bytes bytes, Launch launch_rows) {
-  if (bytes(pair ? 2 : 1) > kMaxShared) return false;
+  if (bytes(pair || a.even_rows ? 2 : 1) > kMaxShared) return false;
   switch (rows_per_warp(a, pair, bytes)) {
     case 4:
       launch_rows.template operator()<4>(bytes(pair ? 8 : 4));

@@ -99,12 +99,28 @@ void launch_float_matmul(const MatmulArgs& a, cudaStream_t s);
 // and v of a layer) in one launch; with glu_dst, sets 0 and 1 are a gate/up pair of equal m
 // and each row also gets glu_dst[m] = act(gate) * up, as launch_glu computes it. Ternary (I2_S)
 // weights read the int8 row `q` and its `amax`, the others the F32 row `x`.
+// The ROPE and the CPY into the KV cache that follow a set's matmul in a layer, done by the
+// matvec as it stores the set's rows, which are heads of head_dim: rope_dst gets the rotated
+// rows, and with `store` the CPY's destination (its address from store_address) gets them too,
+// or the set's own output without a ROPE. With `neox` the rows are taken in the order that puts
+// each rotated pair (i, i + dims/2) in one warp (set_row).
+struct RowEpilogue {
+  float* rope_dst = nullptr;  // null: no ROPE
+  const int32_t* pos = nullptr;
+  int head_dim = 0, dims = 0;
+  float base = 0;
+  bool neox = false;
+  bool store = false;
+  DevTensor store_dst;
+  Dynamic store_address{};
+};
 struct RowSet {
   const char* w;
   size_t w_stride, row_bytes;
   const float* i2s_scale;
   float* dst;
   int64_t m;
+  RowEpilogue epi;
 };
 constexpr int kMaxRowSets = 3;
 // The RMS_NORM whose output is the activation row, computed by every block of the matvec from
@@ -130,6 +146,8 @@ struct DecodeMatvec {
   // The residual ADD after a single set: resid_dst[m] = resid[m] + set[0].dst[m].
   const float* resid = nullptr;
   float* resid_dst = nullptr;
+  // Some set has a RowEpilogue: a warp takes an even number of rows, so a ROPE's pairs meet.
+  bool even_rows = false;
 };
 // The weight types launch_decode_matvec takes (TQ2_0 goes through launch_ternary_matmul).
 bool decode_matvec_type(int32_t type);

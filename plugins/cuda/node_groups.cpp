@@ -165,9 +165,83 @@ MatvecRun matmul_run(const bitnet_tensor* const* nodes, size_t n) {
   return run;
 }
 
+// The set whose whole output `t` is, as [head_dim, heads] rows of a ROPE or a CPY (head_dim
+// even, so a warp's even rows hold whole pairs); -1 if none.
+int set_holding(const bitnet_tensor& t, const DecodeMatvec& a) {
+  if (t.type != BITNET_TYPE_F32 || !flat(t) || t.ne[0] % 2 || t.nb[0] != sizeof(float) ||
+      t.nb[1] != t.ne[0] * sizeof(float))
+    return -1;
+  for (int s = 0; s < a.sets; ++s)
+    if (reinterpret_cast<float*>(device_data(t)) == a.set[s].dst && t.ne[0] * t.ne[1] == a.set[s].m)
+      return s;
+  return -1;
+}
+
+// A ROPE the epilogue computes: over one token, into rows laid out as its input's.
+bool epilogue_rope(const bitnet_tensor& rope) {
+  const bitnet_tensor &x = *rope.src[0], &pos = *rope.src[1];
+  const auto dims = static_cast<int64_t>(rope.op_params[0]);
+  if (dims <= 0 || dims % 2 || dims > x.ne[0] || pos.type != BITNET_TYPE_I32) return false;
+  for (int d = 0; d < BITNET_MAX_DIMS; ++d)
+    if (rope.ne[d] != x.ne[d] || (x.ne[d] > 1 && rope.nb[d] != x.nb[d])) return false;
+  return rope.type == BITNET_TYPE_F32;
+}
+
+// The ROPEs and CPYs into the KV cache right after a q/k/v run, done in its epilogue
+// (RowEpilogue): a ROPE of a set's whole output, and the CPY of a set's output, or of its
+// ROPE's, into rows of the same shape. `reads` and `writes` are what the run's kernel reads and
+// writes; nothing a taken node writes may meet them. Returns how many of nodes[0..n) it takes.
+size_t take_epilogue(const bitnet_tensor* const* nodes, size_t n, size_t first,
+                     const int64_t* dynamic, DecodeMatvec& a, std::vector<Touch>& reads,
+                     std::vector<Touch>& writes) {
+  const bitnet_tensor* rope_of[kMaxRowSets] = {};
+  size_t taken = 0;
+  for (; taken < n; ++taken) {
+    const bitnet_tensor& node = *nodes[taken];
+    if (node.op != BITNET_OP_ROPE && node.op != BITNET_OP_CPY) break;
+    const bitnet_tensor& x = *node.src[0];
+    int s = -1;
+    if (node.op == BITNET_OP_ROPE) {
+      s = set_holding(x, a);
+      if (s < 0 || rope_of[s] || a.set[s].epi.store || !epilogue_rope(node)) break;
+      const Touch pos{node.src[1], false}, out{&node, false};
+      if (!independent({pos}, out, reads, writes)) break;
+      RowEpilogue& e = a.set[s].epi;
+      e.rope_dst = reinterpret_cast<float*>(device_data(node));
+      e.pos = ints(*node.src[1]);
+      e.head_dim = static_cast<int>(x.ne[0]);
+      e.dims = static_cast<int>(node.op_params[0]);
+      e.base = node.op_params[1];
+      e.neox = static_cast<int>(node.op_params[2]) == BITNET_ROPE_NEOX;
+      rope_of[s] = &node;
+      reads.push_back(pos);
+      writes.push_back(out);
+      continue;
+    }
+    for (int i = 0; i < a.sets; ++i)
+      if (rope_of[i] && same_layout(x, *rope_of[i])) s = i;
+    if (s < 0 && (s = set_holding(x, a)) >= 0 && rope_of[s]) break;  // the unrotated rows
+    if (s < 0 || a.set[s].epi.store || !same_rows(node, x) ||
+        (node.type != BITNET_TYPE_F32 && node.type != BITNET_TYPE_F16) ||
+        node.nb[0] != *sdk::row_bytes(node.type, 1))
+      break;
+    const Touch out{&node, true};
+    if (!independent({}, out, reads, writes)) break;
+    RowEpilogue& e = a.set[s].epi;
+    e.head_dim = static_cast<int>(x.ne[0]);
+    e.store = true;
+    e.store_dst = dev(node);
+    e.store_address = Dynamic{dynamic, static_cast<int32_t>(first + taken)};
+    writes.push_back(out);
+  }
+  a.even_rows = taken > 0;
+  return taken;
+}
+
 }  // namespace
 
-MatvecRun decode_matvec_run(const bitnet_tensor* const* nodes, size_t n) {
+MatvecRun decode_matvec_run(const bitnet_tensor* const* nodes, size_t n, size_t first,
+                            const int64_t* dynamic) {
   const bitnet_tensor* norm = nodes[0]->op == BITNET_OP_RMS_NORM ? nodes[0] : nullptr;
   const size_t from = norm ? 1 : 0;
   if (from >= n) return {};
@@ -188,6 +262,19 @@ MatvecRun decode_matvec_run(const bitnet_tensor* const* nodes, size_t n) {
     a.resid = reinterpret_cast<const float*>(device_data(*nodes[next]->src[0]));
     a.resid_dst = reinterpret_cast<float*>(device_data(*nodes[next]));
     ++run.count;
+  }
+  if (!a.resid_dst && !a.glu_dst && next < n) {
+    std::vector<Touch> reads, writes;
+    for (size_t i = from; i < from + static_cast<size_t>(a.sets); ++i)
+      writes.push_back({nodes[i], false});
+    if (norm) {
+      writes.push_back({norm, false});
+      reads.push_back({norm->src[0], false});
+      if (norm->src[1]) reads.push_back({norm->src[1], false});
+    } else {
+      reads.push_back({run.x, false});
+    }
+    run.count += take_epilogue(nodes + next, n - next, first + next, dynamic, a, reads, writes);
   }
   a.prefetch = fits_l2(a);
   return run;

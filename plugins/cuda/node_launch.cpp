@@ -83,7 +83,7 @@ size_t launch_run(const bitnet_tensor* const* nodes, size_t n, size_t i, const L
     launch_row_tasks(r.tasks, ctx.stream);
     return r.count;
   }
-  MatvecRun r = decode_matvec_run(nodes + i, n - i);
+  MatvecRun r = decode_matvec_run(nodes + i, n - i, i, ctx.dynamic);
   if (!r.count) return 0;
   if (r.args.type == BITNET_TYPE_I2_S && !r.args.norm.x) {
     const bitnet_tensor& x = *r.x;
@@ -137,20 +137,21 @@ std::string check_limits(const bitnet_tensor& node) {
   }
 }
 
-void append_tensor(const bitnet_tensor& t, bool with_address, bool with_ne2,
-                   std::vector<uint64_t>& key) {
-  key.push_back(static_cast<uint64_t>(t.type) << 32 | static_cast<uint32_t>(t.op));
+// The words of one tensor in a graph's key (kTensorKeyWords of them), from `out`.
+uint64_t* write_tensor(const bitnet_tensor& t, bool with_address, bool with_ne2, uint64_t* out) {
+  *out++ = static_cast<uint64_t>(t.type) << 32 | static_cast<uint32_t>(t.op);
   for (int d = 0; d < BITNET_MAX_DIMS; ++d) {
-    key.push_back(d == 2 && !with_ne2 ? 0 : static_cast<uint64_t>(t.ne[d]));
+    *out++ = d == 2 && !with_ne2 ? 0 : static_cast<uint64_t>(t.ne[d]);
     // A stride no element is read at is no part of the shape (a cache view's nb[3] grows with
     // the key count although ne[3] is 1).
-    key.push_back(t.ne[d] > 1 || (d == 2 && !with_ne2) ? t.nb[d] : 0);
+    *out++ = t.ne[d] > 1 || (d == 2 && !with_ne2) ? t.nb[d] : 0;
   }
   // The buffer handle and offset name the address without device_data's dynamic_cast (about
   // 10 ns each, some 3,000 a 2B4T decode step: host time the GPU waits for); a handle freed
   // and made again changes the key's epoch.
-  key.push_back(with_address ? reinterpret_cast<uint64_t>(t.buffer) : 0);
-  key.push_back(with_address ? t.offset : 0);
+  *out++ = with_address ? reinterpret_cast<uint64_t>(t.buffer) : 0;
+  *out++ = with_address ? t.offset : 0;
+  return out;
 }
 
 }  // namespace
@@ -170,21 +171,22 @@ int64_t dynamic_value(const bitnet_tensor& node) {
   return 0;
 }
 
-void append_shape_key(const bitnet_tensor& node, std::vector<uint64_t>& key) {
-  append_tensor(node, node.op != BITNET_OP_CPY, true, key);
+uint64_t* write_shape_key(const bitnet_tensor& node, uint64_t* out) {
+  out = write_tensor(node, node.op != BITNET_OP_CPY, true, out);
   for (float p : node.op_params) {
     uint32_t bits;
     std::memcpy(&bits, &p, sizeof bits);
-    key.push_back(bits);
+    *out++ = bits;
   }
   for (int i = 0; i < BITNET_MAX_SRC; ++i) {
     if (!node.src[i]) {
-      key.push_back(~uint64_t{0});
+      *out++ = ~uint64_t{0};
       continue;
     }
     const bool n_kv = node.op == BITNET_OP_ATTENTION && (i == 1 || i == 2);
-    append_tensor(*node.src[i], true, !n_kv, key);
+    out = write_tensor(*node.src[i], true, !n_kv, out);
   }
+  return out;
 }
 
 void launch_graph(const bitnet_tensor* const* nodes, size_t n, const LaunchContext& ctx,

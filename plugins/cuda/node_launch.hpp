@@ -27,8 +27,13 @@ size_t scratch_bytes(const bitnet_tensor& node);
 int64_t dynamic_value(const bitnet_tensor& node);
 
 // Everything about a graph that its kernels' arguments are made of, except the Dynamic
-// values: two graphs with equal keys can share one captured CUDA graph.
-void append_shape_key(const bitnet_tensor& node, std::vector<uint64_t>& key);
+// values: two graphs with equal keys can share one captured CUDA graph. A node's words are
+// written from `out` (at most kShapeKeyWords of them), which is returned past them. Written
+// into a buffer kept at its size, not appended to a vector: the key of a 2B4T decode step is
+// some 36,000 words, and pushing them took 43 us of host time a token on an H200's host.
+constexpr size_t kTensorKeyWords = 3 + 2 * BITNET_MAX_DIMS;
+constexpr size_t kShapeKeyWords = (1 + BITNET_MAX_SRC) * kTensorKeyWords + BITNET_MAX_OP_PARAMS;
+uint64_t* write_shape_key(const bitnet_tensor& node, uint64_t* out);
 
 struct LaunchContext {
   cudaStream_t stream;

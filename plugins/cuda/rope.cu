@@ -1,7 +1,6 @@
 // ROPE, alone or in one launch with the nodes around it in a layer: the ROPEs of q and k, the
 // CPY of the rotated k into the KV cache (done from the rotated values as they are written)
-// and the CPY of v. RoPE angles are worked out in double as the reference does (positions
-// reach thousands of radians, where float loses the rotation).
+// and the CPY of v.
 #include "dequant.cuh"
 #include "kernels.hpp"
 #include "launch.cuh"
@@ -17,10 +16,6 @@ __host__ __device__ __forceinline__ int64_t task_rows(const RowTask& t) {
   return t.rope ? t.src.ne[1] * t.src.ne[2] : t.dst.ne[1] * t.dst.ne[2] * t.dst.ne[3];
 }
 
-__device__ __forceinline__ char* address_of(Dynamic d) {
-  return reinterpret_cast<char*>(d.values[d.slot]);
-}
-
 // Row r of a ROPE's [head_dim, heads, tokens] input; with t.store, the rotated row is also
 // written where the CPY of the ROPE's output puts row r.
 __device__ void rope_row(const RowTask& t, int64_t r) {
@@ -34,12 +29,8 @@ __device__ void rope_row(const RowTask& t, int64_t r) {
   const int half = t.dims / 2;
   for (int i = threadIdx.x; i < half; i += blockDim.x) {
     const int a = t.neox ? i : 2 * i, b = t.neox ? i + half : 2 * i + 1;
-    const double theta =
-        t.pos[token] * pow(static_cast<double>(t.base), -2.0 * static_cast<double>(i) / t.dims);
-    double s, c;
-    sincos(theta, &s, &c);
-    const float xa = in[a], xb = in[b];
-    const auto ya = static_cast<float>(xa * c - xb * s), yb = static_cast<float>(xa * s + xb * c);
+    const float2 y = rotate_pair(in[a], in[b], t.pos[token], i, t.dims, t.base);
+    const float ya = y.x, yb = y.y;
     out[a] = ya;
     out[b] = yb;
     if (stored) {

@@ -25,6 +25,22 @@ __device__ __forceinline__ void store_element(char* row, int32_t type, int64_t i
     reinterpret_cast<float*>(row)[i] = v;
 }
 
+// Where a Dynamic value puts a CPY's destination this step.
+__device__ __forceinline__ char* address_of(Dynamic d) {
+  return reinterpret_cast<char*>(d.values[d.slot]);
+}
+
+// Pair i of a ROPE row (elements xa, xb) rotated by pos * base^(-2i/dims). The angle is worked
+// out in double as the reference does (positions reach thousands of radians, where float loses
+// the rotation). The ROPE kernel and the matvec that finishes with a ROPE share this.
+__device__ __forceinline__ float2 rotate_pair(float xa, float xb, int32_t pos, int i, int dims,
+                                              float base) {
+  const double theta = pos * pow(static_cast<double>(base), -2.0 * static_cast<double>(i) / dims);
+  double s, c;
+  sincos(theta, &s, &c);
+  return {static_cast<float>(xa * c - xb * s), static_cast<float>(xa * s + xb * c)};
+}
+
 // GLU of one element: act(g) * u, SiLU or ReLU-squared. The GLU kernel and the gate/up matvec
 // that finishes with it share this, so fusing changes no result.
 __device__ __forceinline__ float glu_element(float g, float u, bool silu) {

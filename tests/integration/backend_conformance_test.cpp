@@ -92,7 +92,7 @@ std::vector<float> run(const bitnet_test::OpCase& c, const plugins::PluginRecord
 // of 12, then 10 teacher-forced decode steps, every step's logits within the model bound and the
 // clearly decided steps picking cpu-generic's token.
 void compare_model(const plugins::PluginRecord& candidate, const char* arch, int32_t type,
-                   int64_t n_ff) {
+                   int64_t n_ff, int64_t n_rot = 0) {
   // The process id keeps parallel runs (the cpu and gpu labels) off each other's file.
   const auto path =
       std::filesystem::temp_directory_path() /
@@ -102,7 +102,8 @@ void compare_model(const plugins::PluginRecord& candidate, const char* arch, int
                                   .weight_type = type,
                                   .embedding_type = BITNET_TYPE_F16,
                                   .n_embd = 256,
-                                  .n_ff = n_ff});
+                                  .n_ff = n_ff,
+                                  .n_rot = n_rot});
   BOOST_REQUIRE(w);
   BOOST_REQUIRE(w->write(path));
   auto ref = model::Model::load(path, host(), {.backend = "cpu-generic"}).value();
@@ -215,7 +216,7 @@ BOOST_AUTO_TEST_CASE(row_ops_of_awkward_shapes_match_cpu_generic) {
         BOOST_TEST(error <= bitnet_test::op_bound(BITNET_TYPE_F32));
         // The CPU backends compute these ops as cpu-generic does, so that ternary models agree
         // to model_bound: to the bit, but for SiLU's exp (libm's against a vector one).
-        const bool silu = op == BITNET_OP_GLU && param == BITNET_GLU_SILU;
+        const bool silu = op == BITNET_OP_GLU && param == static_cast<float>(BITNET_GLU_SILU);
         if (p->name.starts_with("cpu-") && !silu) BOOST_TEST(error == 0);
       }
     };
@@ -291,6 +292,22 @@ BOOST_AUTO_TEST_CASE(generated_models_pick_cpu_generic_greedy_tokens) {
           compare_model(*p, arch, type, 512);
         }
       }
+}
+
+// RoPE over half of each 64-wide head, in both pair layouts (llama's adjacent pairs, BitNet's
+// (i, i + dims/2)): cuda rotates q and k, and writes the KV cache, as the q/k/v matvec stores
+// its rows, and orders the rows so that each warp holds whole pairs and the rows past the
+// rotated dims.
+BOOST_AUTO_TEST_CASE(partial_rotary_models_pick_cpu_generic_greedy_tokens) {
+  if (skip_unavailable()) return;
+  for (const plugins::PluginRecord* p : candidates())
+    for (const auto& [arch, type] :
+         {std::pair{"llama", BITNET_TYPE_Q4_0}, std::pair{"llama", BITNET_TYPE_F16},
+          std::pair{"bitnet-b1.58", BITNET_TYPE_I2_S}}) {
+      BOOST_TEST_CONTEXT(p->name << " " << arch << " " << sdk::type_name(type)) {
+        compare_model(*p, arch, type, 512, 32);
+      }
+    }
 }
 
 // Matmuls at widths every block divides, which the probes' widths avoid: cuda multiplies

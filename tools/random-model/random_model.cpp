@@ -318,7 +318,8 @@ Result<gguf::Writer> random_model(const RandomModelOptions& o) {
   w.set(a + ".feed_forward_length", u32(o.n_ff));
   w.set(a + ".attention.head_count", u32(o.n_head));
   w.set(a + ".attention.head_count_kv", u32(o.n_head_kv));
-  w.set(a + ".rope.dimension_count", u32(o.n_embd / o.n_head));
+  const int64_t head_dim = o.n_embd / o.n_head, n_rot = o.n_rot ? o.n_rot : head_dim;
+  w.set(a + ".rope.dimension_count", u32(n_rot));
   w.set(a + ".rope.freq_base", Value::of(ValueType::f32, d.rope_base));
   w.set(a + ".attention.layer_norm_rms_epsilon", Value::of(ValueType::f32, d.rms_eps));
 
@@ -329,7 +330,8 @@ Result<gguf::Writer> random_model(const RandomModelOptions& o) {
   h.n_ff = o.n_ff;
   h.n_head = o.n_head;
   h.n_head_kv = o.n_head_kv;
-  h.head_dim = h.n_rot = o.n_embd / o.n_head;
+  h.head_dim = head_dim;
+  h.n_rot = n_rot;
   std::mt19937_64 rng(o.seed);
   std::normal_distribution<double> weight(0.0, 0.05), norm(1.0, 0.05), bias(0.0, 0.02);
   for (const model::TensorSpec& s : model::tensor_specs(*arch, h)) {

@@ -22,6 +22,7 @@ struct RandomModelOptions {
   int64_t n_head = 4;
   int64_t n_head_kv = 2;
   int64_t n_ff = 128;
+  int64_t n_rot = 0;  // dimensions of each head RoPE rotates; 0: all of them
   int64_t n_ctx = 256;
   int64_t n_vocab = 0;  // 0: the embedded tokenizer's size; larger pads it with unused tokens
   bool tied_output = true;
