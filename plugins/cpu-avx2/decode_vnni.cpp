@@ -255,9 +255,10 @@ class LineWindow {
     }
     shift_ = _mm512_set1_epi16(static_cast<int16_t>((pos & 63) / 2));
   }
-  __m512i pick(__m512i idx) const {
-    return _mm512_permutex2var_epi16(a_, _mm512_add_epi16(idx, shift_), b_);
-  }
+  __m512i pick(__m512i idx) const { return pick_shifted(shifted(idx)); }
+  // pick in two steps, for windows at the same offset in their lines (one shift serves both).
+  __m512i shifted(__m512i idx) const { return _mm512_add_epi16(idx, shift_); }
+  __m512i pick_shifted(__m512i idx) const { return _mm512_permutex2var_epi16(a_, idx, b_); }
 
  private:
   const std::byte* base_;
@@ -268,10 +269,12 @@ class LineWindow {
 
 // acc plus the step's int32 sums times the weights' fp16 scales (the low 16 words of
 // w_scales) times the activations' scales, per 32-bit lane.
-__m512 scaled(__m512 acc, __m512i sums, __m512i w_scales, const float* x_scales) {
+__m512 scaled(__m512 acc, __m512i sums, __m512i w_scales, __m512 x_scales) {
   const __m512 d = _mm512_cvtph_ps(_mm512_castsi512_si256(w_scales));
-  return _mm512_fmadd_ps(_mm512_cvtepi32_ps(sums), _mm512_mul_ps(d, _mm512_loadu_ps(x_scales)),
-                         acc);
+  return _mm512_fmadd_ps(_mm512_cvtepi32_ps(sums), _mm512_mul_ps(d, x_scales), acc);
+}
+__m512 scaled(__m512 acc, __m512i sums, __m512i w_scales, const float* x_scales) {
+  return scaled(acc, sums, w_scales, _mm512_loadu_ps(x_scales));
 }
 
 // dot_q4_0 for rows of whole groups, read through a LineWindow: dot_q4_0's two loads of each
@@ -292,6 +295,38 @@ float dot_q4_0_lines(const std::byte* w, int64_t k, const DecodeActs& a) {
     acc = scaled(acc, s, row.pick(scale_idx), a.scale.data() + 16 * g);
   }
   return _mm512_reduce_add_ps(acc);
+}
+
+// dot_q4_0_lines of two rows at the same offset in their lines (a multiple of 64 bytes apart),
+// interleaved: the activations' loads and the windows' indices serve both, and the two chains
+// overlap. One thread was bound by its instructions, not by memory: 1B Q4_0 decode at one
+// thread read 25.4 GB/s where the host read 31.9.
+void dot2_q4_0_lines(const std::byte* w0, const std::byte* w1, int64_t k, const DecodeActs& a,
+                     float* out) {
+  static constexpr std::array<uint16_t, 32> kCodes = q4_line_codes_idx(), kScales = q4_scale_idx();
+  const __m512i codes_idx = words(kCodes), scale_idx = words(kScales);
+  const __m512i lo = _mm512_set1_epi8(15);
+  LineWindow r0(w0), r1(w1);
+  __m512 acc0 = _mm512_setzero_ps(), acc1 = acc0;
+  for (int64_t g = 0; g < k / 128; ++g) {
+    prefetch_ahead(w0 + 72 * g);
+    prefetch_ahead(w1 + 72 * g);
+    r0.at(72 * g);
+    r1.at(72 * g);
+    const __m512i codes = r0.shifted(codes_idx), scales = r0.shifted(scale_idx);
+    const __m512i q0 = r0.pick_shifted(codes), q1 = r1.pick_shifted(codes);
+    const int8_t* x = a.q.data() + 128 * g;
+    const __m512i bias = load64(a.bias.data() + 16 * g);
+    __m512i s0 = dpbusd(bias, _mm512_and_si512(q0, lo), x);
+    __m512i s1 = dpbusd(bias, _mm512_and_si512(q1, lo), x);
+    s0 = dpbusd(s0, _mm512_and_si512(_mm512_srli_epi16(q0, 4), lo), x + 64);
+    s1 = dpbusd(s1, _mm512_and_si512(_mm512_srli_epi16(q1, 4), lo), x + 64);
+    const __m512 xs = _mm512_loadu_ps(a.scale.data() + 16 * g);
+    acc0 = scaled(acc0, s0, r0.pick_shifted(scales), xs);
+    acc1 = scaled(acc1, s1, r1.pick_shifted(scales), xs);
+  }
+  out[0] = _mm512_reduce_add_ps(acc0);
+  out[1] = _mm512_reduce_add_ps(acc1);
 }
 
 // The word indices of two Q8_0 blocks' codes (bytes 2-33 and 36-67 of the pair) and of each
@@ -329,6 +364,33 @@ float dot_q8_0_lines(const std::byte* w, int64_t k, const DecodeActs& a) {
     acc = scaled(acc, s, row.pick(scale_idx), a.scale.data() + 16 * g);
   }
   return _mm512_reduce_add_ps(acc);
+}
+
+// dot_q8_0_lines of two rows at the same offset in their lines, as dot2_q4_0_lines.
+void dot2_q8_0_lines(const std::byte* w0, const std::byte* w1, int64_t k, const DecodeActs& a,
+                     float* out) {
+  static constexpr std::array<uint16_t, 32> kCodes = q8_pair_codes_idx(),
+                                            kScales = q8_pair_scale_idx();
+  const __m512i codes_idx = words(kCodes), scale_idx = words(kScales);
+  const __m512i flip = _mm512_set1_epi8(static_cast<char>(0x80));
+  const int8_t* x = a.blocks->row(0);
+  LineWindow r0(w0), r1(w1);
+  __m512 acc0 = _mm512_setzero_ps(), acc1 = acc0;
+  for (int64_t g = 0; g < k / 64; ++g) {
+    prefetch_ahead(w0 + 68 * g);
+    prefetch_ahead(w1 + 68 * g);
+    r0.at(68 * g);
+    r1.at(68 * g);
+    const __m512i codes = r0.shifted(codes_idx), scales = r0.shifted(scale_idx);
+    const __m512i bias = load64(a.bias.data() + 16 * g);
+    const __m512i s0 = dpbusd(bias, _mm512_xor_si512(r0.pick_shifted(codes), flip), x + 64 * g);
+    const __m512i s1 = dpbusd(bias, _mm512_xor_si512(r1.pick_shifted(codes), flip), x + 64 * g);
+    const __m512 xs = _mm512_loadu_ps(a.scale.data() + 16 * g);
+    acc0 = scaled(acc0, s0, r0.pick_shifted(scales), xs);
+    acc1 = scaled(acc1, s1, r1.pick_shifted(scales), xs);
+  }
+  out[0] = _mm512_reduce_add_ps(acc0);
+  out[1] = _mm512_reduce_add_ps(acc1);
 }
 
 // Q8_0 activations for dot_q8_0_lines: the int8 row as it is (read where quantize_blocks left
@@ -383,9 +445,24 @@ void prepare_decode_vnni(int32_t type, const RowActs& rows, const BlockActs& blo
 
 void decode_vnni(int32_t type, const std::byte* w, size_t stride, int64_t k, float i2s_scale,
                  const float* x, const DecodeActs& a, int64_t m_begin, int64_t m_end, float* out) {
+  const auto row = [&](int64_t m) { return w + m * static_cast<int64_t>(stride); };
   auto each_row = [&](auto dot) {
     for (int64_t m = m_begin; m < m_end; ++m)
-      out[m - m_begin] = dot(w + m * static_cast<int64_t>(stride));
+      out[m - m_begin] = dot(row(m));
+  };
+  // Rows m and m + half through dot2 (rows a multiple of 64 bytes apart): two sequential
+  // streams, as the prefetchers follow; two rows in turn from one stream (m and m + 1) read
+  // 1B Q4_0 at half the speed.
+  auto each_pair = [&](auto dot, auto dot2) {
+    if (stride % 64) return each_row(dot);
+    const int64_t half = (m_end - m_begin) / 2;
+    for (int64_t m = m_begin; m < m_begin + half; ++m) {
+      float pair[2];
+      dot2(row(m), row(m + half), pair);
+      out[m - m_begin] = pair[0];
+      out[m + half - m_begin] = pair[1];
+    }
+    if ((m_end - m_begin) % 2) out[m_end - 1 - m_begin] = dot(row(m_end - 1));
   };
   switch (type) {
     case BITNET_TYPE_F16:
@@ -407,11 +484,17 @@ void decode_vnni(int32_t type, const std::byte* w, size_t stride, int64_t k, flo
       });
     }
     case BITNET_TYPE_Q8_0:
-      return each_row([&](const std::byte* row) { return dot_q8_0_lines(row, k, a); });
+      return each_pair([&](const std::byte* r) { return dot_q8_0_lines(r, k, a); },
+                       [&](const std::byte* r0, const std::byte* r1, float* pair) {
+                         dot2_q8_0_lines(r0, r1, k, a, pair);
+                       });
     case BITNET_TYPE_Q4_0:
       // Groups starting 8-byte aligned in a line end within the next one (56 + 72 = 128).
       if (k % 128 == 0 && reinterpret_cast<uintptr_t>(w) % 8 == 0 && stride % 8 == 0)
-        return each_row([&](const std::byte* row) { return dot_q4_0_lines(row, k, a); });
+        return each_pair([&](const std::byte* r) { return dot_q4_0_lines(r, k, a); },
+                         [&](const std::byte* r0, const std::byte* r1, float* pair) {
+                           dot2_q4_0_lines(r0, r1, k, a, pair);
+                         });
       return each_row([&](const std::byte* row) { return dot_q4_0(row, k, a); });
   }
 }
