@@ -6,7 +6,8 @@
 // faster (one per 32-byte load) than the AVX2 one on a Zen 4; the ternary kernels with 64-byte
 // loads were 10-40% slower than with 32.
 // Each kernel reads a weight row once front to back, one row per pass, so the rows of a
-// thread's range form one stream, which the software prefetch runs 4 KiB ahead of.
+// thread's range form one stream, which the software prefetch runs 4 KiB ahead of; Q4_0 and
+// Q8_0 rows a multiple of 64 bytes apart are read as two such streams, the range's halves.
 #pragma once
 
 #include <cstddef>
