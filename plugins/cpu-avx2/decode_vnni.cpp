@@ -234,10 +234,10 @@ float dot_q4_0(const std::byte* w, int64_t k, const DecodeActs& a) {
   return _mm512_reduce_add_ps(acc);
 }
 
-// A weight row read as aligned 64-byte lines, so that no load splits over two lines: at(pos)
+// A weight row read as aligned 64-byte lines, so that no load splits over two lines: step(pos)
 // makes current the line holding row byte pos and the one after it (steps go front to back
-// and end within that second line), and pick(idx) gathers words from the two by indices
-// counted from pos.
+// and end within that second line) and prefetches ahead, and pick(idx) gathers words from the
+// two by indices counted from pos.
 class LineWindow {
  public:
   explicit LineWindow(const std::byte* row)
@@ -247,7 +247,8 @@ class LineWindow {
         a_(_mm512_load_si512(base_)),
         b_(_mm512_load_si512(base_ + 64)) {}
 
-  void at(int64_t pos) {
+  void step(int64_t pos) {
+    prefetch_ahead(base_ + off_ + pos);
     pos += off_;
     for (const int64_t line = pos >> 6; loaded_ < line;) {
       a_ = b_;
@@ -286,8 +287,7 @@ float dot_q4_0_lines(const std::byte* w, int64_t k, const DecodeActs& a) {
   LineWindow row(w);
   __m512 acc = _mm512_setzero_ps();
   for (int64_t g = 0; g < k / 128; ++g) {
-    prefetch_ahead(w + 72 * g);
-    row.at(72 * g);
+    row.step(72 * g);
     const __m512i q = row.pick(codes_idx);
     const int8_t* x = a.q.data() + 128 * g;
     __m512i s = dpbusd(load64(a.bias.data() + 16 * g), _mm512_and_si512(q, lo), x);
@@ -309,10 +309,8 @@ void dot2_q4_0_lines(const std::byte* w0, const std::byte* w1, int64_t k, const 
   LineWindow r0(w0), r1(w1);
   __m512 acc0 = _mm512_setzero_ps(), acc1 = acc0;
   for (int64_t g = 0; g < k / 128; ++g) {
-    prefetch_ahead(w0 + 72 * g);
-    prefetch_ahead(w1 + 72 * g);
-    r0.at(72 * g);
-    r1.at(72 * g);
+    r0.step(72 * g);
+    r1.step(72 * g);
     const __m512i codes = r0.shifted(codes_idx), scales = r0.shifted(scale_idx);
     const __m512i q0 = r0.pick_shifted(codes), q1 = r1.pick_shifted(codes);
     const int8_t* x = a.q.data() + 128 * g;
@@ -357,8 +355,7 @@ float dot_q8_0_lines(const std::byte* w, int64_t k, const DecodeActs& a) {
   LineWindow row(w);
   __m512 acc = _mm512_setzero_ps();
   for (int64_t g = 0; g < k / 64; ++g) {
-    prefetch_ahead(w + 68 * g);
-    row.at(68 * g);
+    row.step(68 * g);
     const __m512i s = dpbusd(load64(a.bias.data() + 16 * g),
                              _mm512_xor_si512(row.pick(codes_idx), flip), x + 64 * g);
     acc = scaled(acc, s, row.pick(scale_idx), a.scale.data() + 16 * g);
@@ -377,10 +374,8 @@ void dot2_q8_0_lines(const std::byte* w0, const std::byte* w1, int64_t k, const 
   LineWindow r0(w0), r1(w1);
   __m512 acc0 = _mm512_setzero_ps(), acc1 = acc0;
   for (int64_t g = 0; g < k / 64; ++g) {
-    prefetch_ahead(w0 + 68 * g);
-    prefetch_ahead(w1 + 68 * g);
-    r0.at(68 * g);
-    r1.at(68 * g);
+    r0.step(68 * g);
+    r1.step(68 * g);
     const __m512i codes = r0.shifted(codes_idx), scales = r0.shifted(scale_idx);
     const __m512i bias = load64(a.bias.data() + 16 * g);
     const __m512i s0 = dpbusd(bias, _mm512_xor_si512(r0.pick_shifted(codes), flip), x + 64 * g);

@@ -130,10 +130,11 @@ void launch_i2s(const DecodeMatvec& a, cudaStream_t s) {
 }  // namespace
 
 // As many rows a warp as one pass of its lanes' 320 items holds: four (a gate/up pair: four
-// of each) where they fit, else two, else one row in several passes (two where the epilogue
-// rotates pairs of rows). Fewer rows a warp, with
-// fewer items a lane, for more blocks (2B4T's q/k/v has 120 for 132 SMs) was slower: 2B4T
-// decode 711-749 -> 659-691 tok/s on an H200.
+// of each) where they fit and still give a block to each SM of an H200, else two, else one row
+// in several passes (two where the epilogue rotates pairs of rows). Two rows a warp for 2B4T's
+// q/k/v and o (120 and 80 blocks at four) took its decode from 750-788 to 762-823 tok/s
+// (alternated runs); one row a warp for the o and the FFN down gave 669-697. Fewer items a
+// lane for more blocks everywhere was slower too: 711-749 -> 659-691.
 void launch_i2s_decode(const DecodeMatvec& a, cudaStream_t s) {
   const int64_t chunks = a.k / 64, lane_items = 32 * kItems;
   if (a.glu_dst) {
@@ -141,7 +142,8 @@ void launch_i2s_decode(const DecodeMatvec& a, cudaStream_t s) {
     if (4 * chunks <= lane_items) return launch_i2s<2, true>(a, s);
     return launch_i2s<1, true>(a, s);
   }
-  if (4 * chunks <= lane_items) return launch_i2s<4, false>(a, s);
+  if (4 * chunks <= lane_items && warps_for(a, 4, false) >= kFullGrid / 2 * kWarps)
+    return launch_i2s<4, false>(a, s);
   if (2 * chunks <= lane_items || a.even_rows) return launch_i2s<2, false>(a, s);
   launch_i2s<1, false>(a, s);
 }
