@@ -95,10 +95,6 @@ struct MatmulArgs {
 };
 void launch_float_matmul(const MatmulArgs& a, cudaStream_t s);
 
-// Batch-1 MUL_MAT over up to kMaxRowSets weight matrices that share one activation row (q, k
-// and v of a layer) in one launch; with glu_dst, sets 0 and 1 are a gate/up pair of equal m
-// and each row also gets glu_dst[m] = act(gate) * up, as launch_glu computes it. Ternary (I2_S)
-// weights read the int8 row `q` and its `amax`, the others the F32 row `x`.
 // The ROPE and the CPY into the KV cache that follow a set's matmul in a layer, done by the
 // matvec as it stores the set's rows, which are heads of head_dim: rope_dst gets the rotated
 // rows, and with `store` the CPY's destination (its address from store_address) gets them too,
@@ -114,6 +110,10 @@ struct RowEpilogue {
   DevTensor store_dst;
   Dynamic store_address{};
 };
+// Batch-1 MUL_MAT over up to kMaxRowSets weight matrices that share one activation row (q, k
+// and v of a layer) in one launch; with glu_dst, sets 0 and 1 are a gate/up pair of equal m
+// and each row also gets glu_dst[m] = act(gate) * up, as launch_glu computes it. Ternary (I2_S)
+// weights read the int8 row `q` and its `amax`, the others the F32 row `x`.
 struct RowSet {
   const char* w;
   size_t w_stride, row_bytes;
