@@ -151,6 +151,11 @@ BOOST_AUTO_TEST_CASE(tensor_infos) {
   Bytes overflow = header(1, 0);
   tensor(overflow, "t", {uint64_t{1} << 32, uint64_t{1} << 32, uint64_t{1} << 32}, 0, 0).pad(64);
   expect_error(overflow, {"tensor 't'", "product of its dimensions overflows"});
+  // Found by the fuzzer: 2^62 F32 elements, whose 2^64 bytes wrapped to a size that fit the
+  // file, so readers of the data ran past it.
+  Bytes wraps = header(1, 0);
+  tensor(wraps, "t", {uint64_t{1} << 62}, 0, 0).pad(64);
+  expect_error(wraps, {"tensor 't'", "product of its dimensions overflows"});
 
   Bytes zero_dim = header(1, 0);
   tensor(zero_dim, "t", {4, 0}, 0, 0).pad(64);

@@ -87,6 +87,10 @@ BOOST_AUTO_TEST_CASE(row_bytes_of_block_types) {
   BOOST_TEST(sdk::row_bytes(BITNET_TYPE_I2_S, 8).value() == 2u);
   BOOST_TEST(!sdk::row_bytes(BITNET_TYPE_Q8_0, 33).has_value());
   BOOST_TEST(!sdk::row_bytes(99, 32).has_value());
+  // 2^62 F32 elements are 2^64 bytes, which wraps to 0 in a size_t.
+  BOOST_TEST(!sdk::row_bytes(BITNET_TYPE_F32, int64_t{1} << 62).has_value());
+  const int64_t wrapping[] = {int64_t{1} << 62, 1};
+  BOOST_TEST(!sdk::tensor_bytes(BITNET_TYPE_F32, wrapping, 2).has_value());
   BOOST_TEST(sdk::type_name(BITNET_TYPE_BF16) == "BF16");
 }
 

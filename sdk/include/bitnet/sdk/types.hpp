@@ -56,12 +56,17 @@ inline constexpr std::string_view type_name(int32_t id) {
   return t ? t->name : std::string_view{"unknown"};
 }
 
-// Bytes of one row of `elems` elements, or nullopt when the type is unknown or `elems` is not a
-// whole number of blocks.
+// Bytes of one row of `elems` elements, or nullopt when the type is unknown, `elems` is not a
+// whole number of blocks or the size overflows (a file claiming 2^62 F32 elements must not
+// pass for a few bytes).
 inline constexpr std::optional<size_t> row_bytes(int32_t id, int64_t elems) {
   const TypeTraits* t = type_traits(id);
   if (!t || elems < 0 || elems % t->block_elems != 0) return std::nullopt;
-  return static_cast<size_t>(elems / t->block_elems) * t->block_bytes;
+  size_t bytes = 0;
+  if (__builtin_mul_overflow(static_cast<size_t>(elems / t->block_elems),
+                             static_cast<size_t>(t->block_bytes), &bytes))
+    return std::nullopt;
+  return bytes;
 }
 
 // Bytes the I2_S format appends to a tensor: 32, of which the first 4 hold the f32 scale.
