@@ -38,12 +38,31 @@ __device__ __forceinline__ double block_reduce(double v, bool max, double* parti
   return total;
 }
 
+// This block's share of the K and V rows of keys 0..n_kv into L2, before the wait: most were
+// written steps ago and have left L2 since, behind a step's weights. The key count is a host
+// copy made before the graph, not a kernel's output, and a prefetch returns nothing, so the
+// rows the previous kernel is still writing cannot be read stale.
+__device__ __forceinline__ void prefetch_keys(const DevTensor& k, const DevTensor& v,
+                                              Dynamic n_keys) {
+  const int64_t n_kv = n_keys.values[n_keys.slot];
+  const unsigned blocks = gridDim.x * gridDim.y, block = blockIdx.y * gridDim.x + blockIdx.x;
+  for (const DevTensor* t : {&k, &v}) {
+    if (reinterpret_cast<uintptr_t>(t->data) % 16 || n_kv < 1) continue;
+    // Up to the last byte of key n_kv - 1 (no further: the view may end its buffer).
+    const size_t row = t->ne[0] * (t->type == BITNET_TYPE_F16 ? 2 : 4);
+    const size_t bytes = ((n_kv - 1) * t->nb[2] + (t->ne[1] - 1) * t->nb[1] + row) / 16 * 16;
+    const size_t share = (bytes / blocks + 15) / 16 * 16, from = min(bytes, block * share);
+    prefetch_l2_range(t->data + from, min(share, bytes - from));
+  }
+}
+
 // HD: the head dimension when known at compile time (the dot products' loads are then all in
 // flight at once), 0 for any other.
 template <int HD, int kThreads>
 __global__ void __launch_bounds__(kThreads)
     attention(DevTensor dst, DevTensor q, DevTensor k, DevTensor v, Dynamic n_keys,
               const int32_t* pos, float scale, ErrorFlag err, int32_t node) {
+  prefetch_keys(k, v, n_keys);
   grid_wait();
   __shared__ float qs[kMaxHeadDim];
   __shared__ double weight[kChunk];

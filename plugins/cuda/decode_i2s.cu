@@ -75,11 +75,23 @@ __global__ void __launch_bounds__(kThreads) i2s_decode(DecodeMatvec a) {
     return reinterpret_cast<const uint4*>(rs.w + static_cast<size_t>(row) * rs.w_stride);
   };
   uint4 w[kItems];
+  // The warp's row starts are worked out once a pass and an item's picked by selects: worked
+  // out per item (set_row, the clamp, the stride product) they were a quarter of the kernel's
+  // instructions; an array indexed at run time would go to local memory.
   auto load = [&](int first) {
+    const uint4* rows[NR];
+#pragma unroll
+    for (int r = 0; r < NR; ++r)
+      rows[r] = row_start(r);
     ItemCursor c(first + lane, chunks);
 #pragma unroll
-    for (int j = 0; j < kItems; ++j, c.step(chunks))
-      w[j] = active && first + lane + 32 * j < items ? row_start(c.row)[c.chunk] : uint4{};
+    for (int j = 0; j < kItems; ++j, c.step(chunks)) {
+      const uint4* p = rows[0];
+#pragma unroll
+      for (int r = 1; r < NR; ++r)
+        p = c.row == r ? rows[r] : p;
+      w[j] = active && first + lane + 32 * j < items ? p[c.chunk] : uint4{};
+    }
   };
   // Everything that is no kernel's output is requested before the wait: the weights, their
   // scales and the norm's weight row (into L2).

@@ -181,10 +181,15 @@ __device__ Staged stage_norm(const DecodeMatvec& a, float* ys, uint8_t* qs) {
   auto* y4 = reinterpret_cast<float4*>(ys);
   auto* out4 = reinterpret_cast<float4*>(a.norm.out);
   if (threadIdx.x == 0) qsum = 0;
+  // A row of one pass (2560 wide: 640 float4s) has its weight row loaded with it, not one round
+  // trip to L2 later, after the sum.
+  const bool one_pass = n4 <= kThreads * kBatch;
+  float4 w[kBatch];
   float sum = 0.0f;
   for (int base = threadIdx.x; base < n4; base += kThreads * kBatch) {
     float4 v[kBatch];
     load_batch(x4, base, n4, float4{}, v);
+    if (one_pass) load_batch(w4, base, w4 ? n4 : 0, float4{1, 1, 1, 1}, w);
 #pragma unroll
     for (int b = 0; b < kBatch; ++b) {
       if (base + b * kThreads < n4) y4[base + b * kThreads] = v[b];
@@ -197,8 +202,7 @@ __device__ Staged stage_norm(const DecodeMatvec& a, float* ys, uint8_t* qs) {
       1.0 / sqrt(static_cast<double>(sum) / k + static_cast<double>(a.norm.eps)));
   float amax = 1e-5f;
   for (int base = threadIdx.x; base < n4; base += kThreads * kBatch) {
-    float4 w[kBatch];
-    load_batch(w4, base, w4 ? n4 : 0, float4{1, 1, 1, 1}, w);
+    if (!one_pass) load_batch(w4, base, w4 ? n4 : 0, float4{1, 1, 1, 1}, w);
 #pragma unroll
     for (int b = 0; b < kBatch; ++b) {
       const int i = base + b * kThreads;
@@ -309,8 +313,11 @@ __device__ __forceinline__ void store_pairs(const RowSet& rs, int64_t m0, const 
   rs.dst[ra] = xa;
   rs.dst[rb] = xb;
   const RowEpilogue& e = rs.epi;
-  // Elements of the head: a below the rotated dims when the pair is rotated.
-  const int a = static_cast<int>(ra % e.head_dim), b = static_cast<int>(rb % e.head_dim);
+  // Elements of the head: a below the rotated dims when the pair is rotated. Rows are below
+  // 2^31 (check_node), and 32-bit divisions are a fraction of 64-bit ones.
+  const int head = static_cast<int>(ra) / e.head_dim;
+  const int a = static_cast<int>(ra) - head * e.head_dim,
+            b = static_cast<int>(rb) - head * e.head_dim;
   float2 y{xa, xb};
   if (e.rope_dst) {
     if (a < e.dims) y = rotate_pair(xa, xb, *e.pos, e.neox ? a : a / 2, e.dims, e.base);
@@ -320,7 +327,7 @@ __device__ __forceinline__ void store_pairs(const RowSet& rs, int64_t m0, const 
   if (e.store) {
     DevTensor cache = e.store_dst;
     cache.data = address_of(e.store_address);
-    char* to = row_of(cache, ra / e.head_dim);
+    char* to = row_of(cache, head);
     store_element(to, cache.type, a, y.x);
     store_element(to, cache.type, b, y.y);
   }

@@ -7,9 +7,10 @@
 // Rules every kernel launched through `launch` follows: it calls grid_wait() before it reads
 // anything an earlier kernel may have written and before it writes anything (a later grid
 // waits for this grid to finish, and this grid finishes after its predecessor, so ordering
-// stays transitive); what it does before grid_wait() is limited to L2 prefetches of weights,
-// which cannot observe stale data (L2 is where every SM's writes land), and to loads of weights,
-// which no kernel writes.
+// stays transitive); what it does before grid_wait() is limited to L2 prefetches (of weights,
+// or of the KV cache), which return nothing and so cannot observe stale data, to loads of
+// weights, which no kernel writes, and to loads of Dynamic values, which the host copies before
+// the graph starts.
 #pragma once
 
 #include <cuda_runtime.h>
@@ -27,6 +28,20 @@ __device__ __forceinline__ void grid_wait() {
 
 __device__ __forceinline__ void prefetch_l2(const void* p) {
   asm volatile("prefetch.global.L2 [%0];" ::"l"(p));
+}
+
+// bytes from p (both multiples of 16) into L2, by the calling block: one bulk prefetch on sm_90,
+// else a prefetch every 32 bytes (a sector) spread over the block's threads.
+__device__ __forceinline__ void prefetch_l2_range(const char* p, size_t bytes) {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
+  if (threadIdx.x == 0 && bytes)
+    asm volatile("cp.async.bulk.prefetch.L2.global [%0], %1;" ::"l"(p),
+                 "r"(static_cast<uint32_t>(bytes))
+                 : "memory");
+#else
+  for (size_t o = threadIdx.x * 32; o < bytes; o += blockDim.x * 32)
+    prefetch_l2(p + o);
+#endif
 }
 
 // Queues `kernel` on `s` with `shared` bytes of dynamic shared memory; a failure is left for

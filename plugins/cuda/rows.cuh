@@ -12,9 +12,12 @@ __host__ __device__ __forceinline__ bool aligned16(const void* p) {
   return reinterpret_cast<uintptr_t>(p) % 16 == 0;
 }
 
+// r is below 2^31 (check_node refuses more rows): 32-bit divisions, a fraction of 64-bit ones.
 __device__ __forceinline__ char* row_of(const DevTensor& t, int64_t r) {
-  const int64_t i1 = r % t.ne[1], i2 = (r / t.ne[1]) % t.ne[2], i3 = r / (t.ne[1] * t.ne[2]);
-  return t.data + i1 * t.nb[1] + i2 * t.nb[2] + i3 * t.nb[3];
+  const int n1 = static_cast<int>(t.ne[1]), n2 = static_cast<int>(t.ne[2]);
+  const int ri = static_cast<int>(r), q = ri / n1;
+  return t.data + static_cast<int64_t>(ri - q * n1) * t.nb[1] +
+         static_cast<int64_t>(q % n2) * t.nb[2] + static_cast<int64_t>(q / n2) * t.nb[3];
 }
 
 // Element i of a CPY destination row, F16 or F32.
