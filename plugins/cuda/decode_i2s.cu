@@ -12,10 +12,6 @@
 namespace bitnet::cuda {
 namespace {
 
-// I2_S chunks (16 bytes, 64 weights) a lane holds per pass over its warp's rows: ten let a
-// gate/up pair take four rows of 2560 a warp (one wave of blocks on an H200).
-constexpr int kItems = 10;
-
 // The sum of codes x activations of one chunk: group g's codes are masked in place (at shift
 // 6 - 2g), so group g's sum comes out times 4^(3-g), an exact multiple shifted back once.
 __device__ __forceinline__ int chunk_dot(uint4 w, const uint4* qc) {
@@ -78,12 +74,14 @@ __global__ void __launch_bounds__(kThreads) i2s_decode(DecodeMatvec a) {
   // The warp's row starts are worked out once a pass and an item's picked by selects: worked
   // out per item (set_row, the clamp, the stride product) they were a quarter of the kernel's
   // instructions; an array indexed at run time would go to local memory.
+  // Where the lane's first item is: one division, shared by the first pass's load and dots.
+  const ItemCursor at_lane(lane, chunks);
   auto load = [&](int first) {
     const uint4* rows[NR];
 #pragma unroll
     for (int r = 0; r < NR; ++r)
       rows[r] = row_start(r);
-    ItemCursor c(first + lane, chunks);
+    ItemCursor c = first ? ItemCursor(first + lane, chunks) : at_lane;
 #pragma unroll
     for (int j = 0; j < kItems; ++j, c.step(chunks)) {
       const uint4* p = rows[0];
@@ -103,29 +101,64 @@ __global__ void __launch_bounds__(kThreads) i2s_decode(DecodeMatvec a) {
   float resid[R];
   wait_previous<R, kPair, kNorm>(a, m0, m, lane, resid);
   uint8_t* qs = shared + (kNorm ? a.k * sizeof(float) : 0);
-  const Staged x =
-      kNorm ? stage_norm<true>(a, reinterpret_cast<float*>(shared), qs) : stage_quantized(a, qs);
+  const Staged x = !kNorm ? stage_quantized(a, qs)
+                   : a.k <= 16 * kThreads
+                       ? stage_norm_held(a, qs)
+                       : stage_norm<true>(a, reinterpret_cast<float*>(shared), qs);
   if (!active) return;
   int dot[NR] = {};
-  for (int first = 0; first < items; first += 32 * kItems) {
-    if (first) load(first);
-    ItemCursor c(first + lane, chunks);
+  if (NR > 1 && items <= 32 * kItems) {
+    // One pass: each item's sum goes to shared memory in item order and the lanes then add up
+    // a row each (32 / NR lanes a row), where picking the item's row among NR accumulators
+    // took 3 NR instructions an item (a gate/up pair's dots were about half its warp's
+    // instructions).
+    int* parts =
+        reinterpret_cast<int*>(qs + a.k / 64 * kChunkStride) + threadIdx.x / 32 * 32 * kItems;
+    ItemCursor c = at_lane;
 #pragma unroll
     for (int j = 0; j < kItems; ++j, c.step(chunks)) {
-      if (first + 32 * j >= items) break;
-      if (first + lane + 32 * j >= items) continue;
-      const int part = chunk_dot(w[j], reinterpret_cast<const uint4*>(qs + c.chunk * kChunkStride));
-#pragma unroll
-      for (int r = 0; r < NR; ++r)
-        dot[r] += c.row == r ? part : 0;
+      if (32 * j >= items) break;
+      if (lane + 32 * j < items)
+        parts[lane + 32 * j] =
+            chunk_dot(w[j], reinterpret_cast<const uint4*>(qs + c.chunk * kChunkStride));
     }
+    __syncwarp();
+    constexpr int kLanes = 32 / NR;
+    const int mine = lane / kLanes;
+    int sum = 0;
+    for (int i = lane % kLanes; i < chunks; i += kLanes)
+      sum += parts[mine * chunks + i];
+#pragma unroll
+    for (int o = kLanes / 2; o > 0; o >>= 1)
+      sum += __shfl_xor_sync(0xffffffffu, sum, o);
+#pragma unroll
+    for (int r = 0; r < NR; ++r)
+      dot[r] = __shfl_sync(0xffffffffu, sum, r * kLanes);
+  } else {
+    for (int first = 0; first < items; first += 32 * kItems) {
+      if (first) load(first);
+      ItemCursor c = first ? ItemCursor(first + lane, chunks) : at_lane;
+#pragma unroll
+      for (int j = 0; j < kItems; ++j, c.step(chunks)) {
+        if (first + 32 * j >= items) break;
+        if (first + lane + 32 * j >= items) continue;
+        const int part =
+            chunk_dot(w[j], reinterpret_cast<const uint4*>(qs + c.chunk * kChunkStride));
+#pragma unroll
+        for (int r = 0; r < NR; ++r)
+          dot[r] += c.row == r ? part : 0;
+      }
+    }
+#pragma unroll
+    for (int r = 0; r < NR; ++r)
+      dot[r] = warp_sum(dot[r]);
   }
   const double x_scale = static_cast<double>(x.amax) / 127.0;
   float out[NR];
 #pragma unroll
   for (int r = 0; r < NR; ++r)
     out[r] = static_cast<float>(static_cast<double>(scales[kPair ? r / R : 0]) *
-                                static_cast<double>(warp_sum(dot[r]) - x.qsum) * x_scale);
+                                static_cast<double>(dot[r] - x.qsum) * x_scale);
   store_outputs<R, kPair>(a, s, m0, m, out, resid, lane);
 }
 

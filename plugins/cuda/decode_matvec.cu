@@ -147,7 +147,7 @@ bool decode_matvec_type(int32_t type) {
 size_t decode_matvec_shared(int32_t type, int64_t k, bool norm) {
   const auto elements = static_cast<size_t>(k);
   return (norm ? elements * sizeof(float) : 0) +
-         (type == BITNET_TYPE_I2_S ? elements / 64 * kChunkStride : 0);
+         (type == BITNET_TYPE_I2_S ? elements / 64 * kChunkStride + i2s_parts_bytes() : 0);
 }
 
 // Without opting in to more per launch: the float and I2_S kernels never do.

@@ -27,6 +27,13 @@ constexpr int kThreads = 32 * kWarps;
 // Dynamic shared memory a matvec kernel may take: above 48 KB a kernel must opt in, and 96 KB
 // fits every GPU from sm_80 on (sm_86 and sm_89 allow 99 KB).
 constexpr size_t kMaxShared = 96 * 1024;
+// I2_S chunks (16 bytes, 64 weights) a lane holds per pass over its warp's rows: ten let a
+// gate/up pair take four rows of 2560 a warp (one wave of blocks on an H200).
+constexpr int kItems = 10;
+// Shared memory of the I2_S kernel's per-item sums, after its staged activations.
+constexpr size_t i2s_parts_bytes() {
+  return kWarps * 32 * kItems * sizeof(int);
+}
 // Bytes of one I2_S chunk's 64 int8 activations in shared memory: 16 of padding put the
 // 16-byte loads of eight consecutive lanes in distinct banks.
 constexpr int kChunkStride = 80;
@@ -167,6 +174,21 @@ __device__ __forceinline__ int block_total(int part, int* total) {
   return *total;
 }
 
+// Sixteen normalised elements quantised (as launch_quantize_rows) into one 16-byte vector of the
+// staged layout at `to`; returns the sum of their int8 values.
+__device__ __forceinline__ int stage_group(const float4* v, float iscale, uint8_t* to) {
+  const auto q = [iscale](float e) {
+    return static_cast<uint32_t>(min(max(__float2int_rn(__fmul_rn(e, iscale)), -128), 127)) & 0xffu;
+  };
+  uint4 packed;
+  uint32_t* words = &packed.x;
+#pragma unroll
+  for (int j = 0; j < 4; ++j)
+    words[j] = q(v[j].x) | q(v[j].y) << 8 | q(v[j].z) << 16 | q(v[j].w) << 24;
+  *reinterpret_cast<uint4*>(to) = packed;
+  return byte_sum(packed);
+}
+
 // The RMS_NORM as launch_rms_norm computes it (float sums and scaling, the inverse root in
 // double) into ys; with `qs`, also the row quantised for a ternary matmul (absmax floored at
 // 1e-5, as launch_quantize_rows). Block 0 writes the norm's output. The row is read as
@@ -221,22 +243,50 @@ __device__ Staged stage_norm(const DecodeMatvec& a, float* ys, uint8_t* qs) {
   }
   amax = block_reduce<float, true>(amax, part);
   const float iscale = __fdiv_rn(127.0f, amax);
-  const auto q = [iscale](float v) {
-    return static_cast<uint32_t>(min(max(__float2int_rn(__fmul_rn(v, iscale)), -128), 127)) & 0xffu;
-  };
   int mine = 0;
   // Sixteen elements a thread: they are one 16-byte vector of the staged layout.
-  for (int g = threadIdx.x; g < k / 16; g += kThreads) {
-    uint4 packed;
-    uint32_t* words = &packed.x;
+  for (int g = threadIdx.x; g < k / 16; g += kThreads)
+    mine += stage_group(&y4[4 * g], iscale, qs + staged_byte(16 * g));
+  return {amax, block_total(mine, &qsum)};
+}
+
+// The one-pass norm of a ternary matmul's row (k <= 16 * kThreads), as stage_norm computes it
+// but with each thread's sixteen elements held in registers from their load to their quantised
+// vector: stage_norm takes the row through shared memory as floats twice, which was about a
+// fifth of the instructions a warp of the o matvec runs after its wait.
+__device__ Staged stage_norm_held(const DecodeMatvec& a, uint8_t* qs) {
+  __shared__ float part[kWarps];
+  __shared__ int qsum;
+  const int k = static_cast<int>(a.k), g = threadIdx.x;
+  const bool holds = 16 * g < k;
+  const auto* x4 = reinterpret_cast<const float4*>(a.norm.x) + 4 * g;
+  const auto* w4 = reinterpret_cast<const float4*>(a.norm.weight) + 4 * g;
+  if (threadIdx.x == 0) qsum = 0;
+  float4 x[4], w[4];
 #pragma unroll
-    for (int j = 0; j < 4; ++j) {
-      const float4 v = y4[4 * g + j];
-      words[j] = q(v.x) | q(v.y) << 8 | q(v.z) << 16 | q(v.w) << 24;
-    }
-    *reinterpret_cast<uint4*>(qs + staged_byte(16 * g)) = packed;
-    mine += byte_sum(packed);
+  for (int j = 0; j < 4; ++j) {
+    x[j] = holds ? x4[j] : float4{};
+    w[j] = holds && a.norm.weight ? w4[j] : float4{1, 1, 1, 1};
   }
+  float sum = 0.0f;
+#pragma unroll
+  for (int j = 0; j < 4; ++j)
+    sum =
+        fmaf(x[j].x, x[j].x, fmaf(x[j].y, x[j].y, fmaf(x[j].z, x[j].z, fmaf(x[j].w, x[j].w, sum))));
+  sum = block_reduce<float, false>(sum, part);
+  const float inv = static_cast<float>(
+      1.0 / sqrt(static_cast<double>(sum) / k + static_cast<double>(a.norm.eps)));
+  float amax = 1e-5f;
+#pragma unroll
+  for (int j = 0; j < 4; ++j) {
+    x[j] = float4{x[j].x * inv * w[j].x, x[j].y * inv * w[j].y, x[j].z * inv * w[j].z,
+                  x[j].w * inv * w[j].w};
+    amax = fmaxf(amax,
+                 fmaxf(fmaxf(fabsf(x[j].x), fabsf(x[j].y)), fmaxf(fabsf(x[j].z), fabsf(x[j].w))));
+    if (blockIdx.x == 0 && holds) reinterpret_cast<float4*>(a.norm.out)[4 * g + j] = x[j];
+  }
+  amax = block_reduce<float, true>(amax, part);
+  const int mine = holds ? stage_group(x, __fdiv_rn(127.0f, amax), qs + staged_byte(16 * g)) : 0;
   return {amax, block_total(mine, &qsum)};
 }
 
