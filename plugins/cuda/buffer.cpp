@@ -11,6 +11,7 @@ namespace bitnet::cuda {
 namespace {
 
 constexpr size_t kStagedBytes = size_t{16} << 20;  // larger downloads go straight to the caller
+constexpr size_t kQueuedUploadBytes = size_t{64} << 10;
 
 std::string gib(size_t bytes) {
   char buf[32];
@@ -50,6 +51,14 @@ DeviceBuffer::~DeviceBuffer() {
 void DeviceBuffer::upload(size_t offset, const void* src, size_t n) {
   if (!n) return;
   check_cuda(cudaSetDevice(device_), "selecting GPU " + std::to_string(device_));
+  // A small copy from pageable memory is staged by the driver before cudaMemcpyAsync returns,
+  // so `src` may be reused at once, and on the legacy stream it lands before the next graph
+  // runs: a decode step's two id uploads no longer wait for the device each.
+  if (n <= kQueuedUploadBytes) {
+    check_cuda(cudaMemcpyAsync(data_ + offset, src, n, cudaMemcpyHostToDevice, nullptr),
+               "upload to the GPU");
+    return;
+  }
   check_cuda(cudaMemcpy(data_ + offset, src, n, cudaMemcpyHostToDevice), "upload to the GPU");
 }
 

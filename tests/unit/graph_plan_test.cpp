@@ -222,4 +222,30 @@ BOOST_AUTO_TEST_CASE(op_into_keeps_the_target_place) {
   BOOST_TEST(graph.nodes()[0] == store);
 }
 
+BOOST_AUTO_TEST_CASE(binding_the_same_buffer_again_still_places_new_tensors) {
+  g::Graph graph;
+  auto x = graph.input(BITNET_TYPE_F32, {16}, "x");
+  auto a = graph.op(BITNET_OP_SCALE, {16}, {x}, {2.0f}, "a");
+  graph.mark_output(a);
+  graph.plan(64);
+  graph.bind(fake_buffer(0));
+  BOOST_TEST(a->buffer == fake_buffer(0));
+  graph.bind(fake_buffer(0));  // a kept decode step binds its scratch every token
+  BOOST_TEST(a->buffer == fake_buffer(0));
+  // A node added and planned after the first bind must be placed by the next one, though the
+  // buffer is the same.
+  auto b = graph.op(BITNET_OP_SCALE, {16}, {a}, {3.0f}, "b");
+  auto bv = graph.view(b, {8}, {4, 32, 32, 32}, 32);
+  graph.mark_output(b);
+  graph.plan(64);
+  graph.bind(fake_buffer(0));
+  BOOST_TEST(b->buffer == fake_buffer(0));
+  BOOST_TEST(bv->buffer == fake_buffer(0));
+  BOOST_TEST(bv->offset == b->offset + 32);
+  BOOST_TEST(!overlap(a, 64, b, 64));
+  graph.bind(fake_buffer(1));
+  BOOST_TEST(a->buffer == fake_buffer(1));
+  BOOST_TEST(bv->buffer == fake_buffer(1));
+}
+
 BOOST_AUTO_TEST_SUITE_END()

@@ -67,6 +67,7 @@ class Arena {
 }  // namespace
 
 bitnet_tensor& Graph::add(Kind kind, int32_t type, Shape ne, std::string name) {
+  bound_ = nullptr;
   bitnet_tensor& t = tensors_.emplace_back();
   t.struct_size = sizeof(t);
   t.type = type;
@@ -195,6 +196,7 @@ void Graph::mark_output(const bitnet_tensor* t) {
 constexpr size_t kReuseDistance = 3;
 
 size_t Graph::plan(size_t alignment) {
+  bound_ = nullptr;
   // The last node (by position) that reads each planned tensor, through any view.
   std::vector<int> last_use(info_.size(), -1);
   for (size_t n = 0; n < nodes_.size(); ++n)
@@ -237,6 +239,7 @@ size_t Graph::plan(size_t alignment) {
 }
 
 void Graph::bind(bitnet_buffer* scratch) {
+  if (scratch == bound_) return;
   for (size_t i = 0; i < info_.size(); ++i) {
     const Kind k = info_[i].kind;
     if (k == Kind::input || k == Kind::node) {
@@ -251,6 +254,7 @@ void Graph::bind(bitnet_buffer* scratch) {
       tensors_[i].buffer = base.buffer;
       tensors_[i].offset = base.offset + info_[i].offset;
     }
+  bound_ = scratch;
 }
 
 }  // namespace bitnet::graph

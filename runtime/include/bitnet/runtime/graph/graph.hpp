@@ -56,7 +56,8 @@ class Graph {
 
   // Assigns scratch offsets; returns the bytes the scratch buffer needs.
   size_t plan(size_t alignment);
-  // Points every planned tensor and view at `scratch`. Call after plan().
+  // Points every planned tensor and view at `scratch`. Call after plan(); binding the buffer
+  // the graph is bound to again does nothing (a decode step's graph is kept from token to token).
   void bind(bitnet_buffer* scratch);
 
   std::span<const bitnet_tensor* const> nodes() const { return nodes_; }
@@ -81,6 +82,7 @@ class Graph {
   std::vector<Info> info_;
   std::unordered_map<const bitnet_tensor*, int> index_;
   std::vector<const bitnet_tensor*> nodes_;
+  bitnet_buffer* bound_ = nullptr;  // what bind() last pointed the planned tensors at
 };
 
 }  // namespace bitnet::graph
