@@ -92,7 +92,8 @@ std::vector<float> run(const bitnet_test::OpCase& c, const plugins::PluginRecord
 // of 12, then 10 teacher-forced decode steps, every step's logits within the model bound and the
 // clearly decided steps picking cpu-generic's token.
 void compare_model(const plugins::PluginRecord& candidate, const char* arch, int32_t type,
-                   int64_t n_ff, int64_t n_rot = 0) {
+                   int64_t n_ff, int64_t n_rot = 0, int64_t n_embd = 256, int64_t n_head = 4,
+                   int64_t n_head_kv = 2) {
   // The process id keeps parallel runs (the cpu and gpu labels) off each other's file.
   const auto path =
       std::filesystem::temp_directory_path() /
@@ -101,7 +102,9 @@ void compare_model(const plugins::PluginRecord& candidate, const char* arch, int
                                   .seed = 5,
                                   .weight_type = type,
                                   .embedding_type = BITNET_TYPE_F16,
-                                  .n_embd = 256,
+                                  .n_embd = n_embd,
+                                  .n_head = n_head,
+                                  .n_head_kv = n_head_kv,
                                   .n_ff = n_ff,
                                   .n_rot = n_rot});
   BOOST_REQUIRE(w);
@@ -362,6 +365,12 @@ BOOST_AUTO_TEST_CASE(wide_ternary_rows_match_cpu_generic) {
       }
     BOOST_TEST_CONTEXT(p->name << " bitnet-b1.58 I2_S n_ff 6912") {
       compare_model(*p, "bitnet-b1.58", BITNET_TYPE_I2_S, 6912);
+    }
+    // Rows enough for cuda's decode matvecs to launch grids of more than a block an SM for the
+    // q/k/v (with the ROPE and cache-write epilogue), o (with the residual ADD) and FFN down,
+    // as real models' widths do; the 256-wide models never do.
+    BOOST_TEST_CONTEXT(p->name << " bitnet-b1.58 I2_S n_embd 2304") {
+      compare_model(*p, "bitnet-b1.58", BITNET_TYPE_I2_S, 512, 0, 2304, 18, 6);
     }
   }
 }
