@@ -71,11 +71,11 @@ __global__ void __launch_bounds__(kThreads) i2s_decode(DecodeMatvec a) {
     return reinterpret_cast<const uint4*>(rs.w + static_cast<size_t>(row) * rs.w_stride);
   };
   uint4 w[kItems];
+  // Where the lane's first item is: one division, shared by the first pass's load and dots.
+  const ItemCursor at_lane(lane, chunks);
   // The warp's row starts are worked out once a pass and an item's picked by selects: worked
   // out per item (set_row, the clamp, the stride product) they were a quarter of the kernel's
   // instructions; an array indexed at run time would go to local memory.
-  // Where the lane's first item is: one division, shared by the first pass's load and dots.
-  const ItemCursor at_lane(lane, chunks);
   auto load = [&](int first) {
     const uint4* rows[NR];
 #pragma unroll

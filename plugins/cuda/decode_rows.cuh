@@ -189,6 +189,24 @@ __device__ __forceinline__ int stage_group(const float4* v, float iscale, uint8_
   return byte_sum(packed);
 }
 
+// The steps of the RMS_NORM as launch_rms_norm computes it, shared by stage_norm and
+// stage_norm_held so both keep its arithmetic: the float sum of squares, the inverse root in
+// double, and y = x * inv * w, whose largest |y| (from 1e-5, as launch_quantize_rows floors it)
+// scales the quantised row.
+__device__ __forceinline__ float add_squares(float4 v, float sum) {
+  return fmaf(v.x, v.x, fmaf(v.y, v.y, fmaf(v.z, v.z, fmaf(v.w, v.w, sum))));
+}
+
+__device__ __forceinline__ float inverse_rms(float sum, int k, float eps) {
+  return static_cast<float>(1.0 / sqrt(static_cast<double>(sum) / k + static_cast<double>(eps)));
+}
+
+__device__ __forceinline__ float4 normalise(float4 x, float inv, float4 w, float* amax) {
+  const float4 y{x.x * inv * w.x, x.y * inv * w.y, x.z * inv * w.z, x.w * inv * w.w};
+  *amax = fmaxf(*amax, fmaxf(fmaxf(fabsf(y.x), fabsf(y.y)), fmaxf(fabsf(y.z), fabsf(y.w))));
+  return y;
+}
+
 // The RMS_NORM as launch_rms_norm computes it (float sums and scaling, the inverse root in
 // double) into ys; with `qs`, also the row quantised for a ternary matmul (absmax floored at
 // 1e-5, as launch_quantize_rows). Block 0 writes the norm's output. The row is read as
@@ -215,13 +233,10 @@ __device__ Staged stage_norm(const DecodeMatvec& a, float* ys, uint8_t* qs) {
 #pragma unroll
     for (int b = 0; b < kBatch; ++b) {
       if (base + b * kThreads < n4) y4[base + b * kThreads] = v[b];
-      sum = fmaf(v[b].x, v[b].x,
-                 fmaf(v[b].y, v[b].y, fmaf(v[b].z, v[b].z, fmaf(v[b].w, v[b].w, sum))));
+      sum = add_squares(v[b], sum);
     }
   }
-  sum = block_reduce<float, false>(sum, part);
-  const float inv = static_cast<float>(
-      1.0 / sqrt(static_cast<double>(sum) / k + static_cast<double>(a.norm.eps)));
+  const float inv = inverse_rms(block_reduce<float, false>(sum, part), k, a.norm.eps);
   float amax = 1e-5f;
   for (int base = threadIdx.x; base < n4; base += kThreads * kBatch) {
     if (!one_pass) load_batch(w4, base, w4 ? n4 : 0, float4{1, 1, 1, 1}, w);
@@ -229,11 +244,8 @@ __device__ Staged stage_norm(const DecodeMatvec& a, float* ys, uint8_t* qs) {
     for (int b = 0; b < kBatch; ++b) {
       const int i = base + b * kThreads;
       if (i >= n4) break;
-      const float4 x = y4[i];
-      const float4 y{x.x * inv * w[b].x, x.y * inv * w[b].y, x.z * inv * w[b].z,
-                     x.w * inv * w[b].w};
+      const float4 y = normalise(y4[i], inv, w[b], &amax);
       y4[i] = y;
-      amax = fmaxf(amax, fmaxf(fmaxf(fabsf(y.x), fabsf(y.y)), fmaxf(fabsf(y.z), fabsf(y.w))));
       if (blockIdx.x == 0) out4[i] = y;
     }
   }
@@ -271,18 +283,12 @@ __device__ Staged stage_norm_held(const DecodeMatvec& a, uint8_t* qs) {
   float sum = 0.0f;
 #pragma unroll
   for (int j = 0; j < 4; ++j)
-    sum =
-        fmaf(x[j].x, x[j].x, fmaf(x[j].y, x[j].y, fmaf(x[j].z, x[j].z, fmaf(x[j].w, x[j].w, sum))));
-  sum = block_reduce<float, false>(sum, part);
-  const float inv = static_cast<float>(
-      1.0 / sqrt(static_cast<double>(sum) / k + static_cast<double>(a.norm.eps)));
+    sum = add_squares(x[j], sum);
+  const float inv = inverse_rms(block_reduce<float, false>(sum, part), k, a.norm.eps);
   float amax = 1e-5f;
 #pragma unroll
   for (int j = 0; j < 4; ++j) {
-    x[j] = float4{x[j].x * inv * w[j].x, x[j].y * inv * w[j].y, x[j].z * inv * w[j].z,
-                  x[j].w * inv * w[j].w};
-    amax = fmaxf(amax,
-                 fmaxf(fmaxf(fabsf(x[j].x), fabsf(x[j].y)), fmaxf(fabsf(x[j].z), fabsf(x[j].w))));
+    x[j] = normalise(x[j], inv, w[j], &amax);
     if (blockIdx.x == 0 && holds) reinterpret_cast<float4*>(a.norm.out)[4 * g + j] = x[j];
   }
   amax = block_reduce<float, true>(amax, part);
