@@ -97,120 +97,70 @@ int32_t sum8(__m256i s) {
 // I2_S: one 128-element block per 32-byte load (two blocks per 64-byte load, reordering the
 // activations to match, measured 40% slower here). Group g of a block sits at bits 6-2g of each
 // byte; masking it in place, without a shift, makes vpdpbusd sum 4^(3-g) * code * x, one
-// accumulator per group, and the powers come out exactly by shifting once per row. A lane gains
-// at most 4 * 192 * 128 per block, so rows up to 2.7M elements fit.
+// accumulator per group, and the powers come out exactly by shifting once per row. Even and odd
+// blocks go to separate accumulators: with one set, each step waited on the previous step's
+// vpdpbusd (2560-wide rows from L2, one thread on Zen 5: 28.2 -> 33.5 GB/s; from memory the
+// two were within the host's noise). A lane gains at most 4 * 192 * 128 per block, so rows up
+// to 2.7M elements fit.
 int32_t dot_i2_s(const std::byte* w, int64_t k, const int8_t* x) {
   const __m256i m0 = _mm256_set1_epi8(static_cast<char>(0xC0)), m1 = _mm256_set1_epi8(0x30),
                 m2 = _mm256_set1_epi8(0x0C), m3 = _mm256_set1_epi8(0x03);
-  __m256i a0 = _mm256_setzero_si256(), a1 = a0, a2 = a0, a3 = a0;
-  for (int64_t b = 0; b < k / 128; ++b, w += 32, x += 128) {
-    if (b % 2 == 0) prefetch_ahead(w);
-    const __m256i bytes = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w));
-    a0 = dpbusd(a0, _mm256_and_si256(bytes, m0), x);
-    a1 = dpbusd(a1, _mm256_and_si256(bytes, m1), x + 32);
-    a2 = dpbusd(a2, _mm256_and_si256(bytes, m2), x + 64);
-    a3 = dpbusd(a3, _mm256_and_si256(bytes, m3), x + 96);
+  __m256i a[2][4];
+  for (auto& set : a)
+    for (auto& acc : set)
+      acc = _mm256_setzero_si256();
+  const auto add_block = [&](__m256i* acc, const std::byte* wb, const int8_t* xb) {
+    const __m256i bytes = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(wb));
+    acc[0] = dpbusd(acc[0], _mm256_and_si256(bytes, m0), xb);
+    acc[1] = dpbusd(acc[1], _mm256_and_si256(bytes, m1), xb + 32);
+    acc[2] = dpbusd(acc[2], _mm256_and_si256(bytes, m2), xb + 64);
+    acc[3] = dpbusd(acc[3], _mm256_and_si256(bytes, m3), xb + 96);
+  };
+  const int64_t blocks = k / 128;
+  int64_t b = 0;
+  for (; b + 2 <= blocks; b += 2, w += 64, x += 256) {
+    prefetch_ahead(w);
+    add_block(a[0], w, x);
+    add_block(a[1], w + 32, x + 128);
   }
-  const __m256i s =
-      _mm256_add_epi32(_mm256_add_epi32(_mm256_srai_epi32(a0, 6), _mm256_srai_epi32(a1, 4)),
-                       _mm256_add_epi32(_mm256_srai_epi32(a2, 2), a3));
+  if (b < blocks) add_block(a[0], w, x);
+  for (int g = 0; g < 4; ++g)
+    a[0][g] = _mm256_add_epi32(a[0][g], a[1][g]);
+  const __m256i s = _mm256_add_epi32(
+      _mm256_add_epi32(_mm256_srai_epi32(a[0][0], 6), _mm256_srai_epi32(a[0][1], 4)),
+      _mm256_add_epi32(_mm256_srai_epi32(a[0][2], 2), a[0][3]));
   return sum8(s);
 }
 
-// TQ2_0: per 256-element block two 32-byte loads of codes, then the fp16 scale; element
-// 32*(4h+l)+m sits in byte 32h+m at bits 2l, masked in place as for I2_S. Each block's integer
-// sum is scaled and added in double in block order, as cpu-generic does; four blocks' sums are
-// reduced together and scaled in one double vector (add_tq2_blocks; each product is exact: an
-// fp16 scale times an integer below 2^15). tq2_block takes the blocks dot_tq2_0_pairs leaves.
-__m256i tq2_block(const std::byte* w, const int8_t* x) {
-  const __m256i m0 = _mm256_set1_epi8(0x03), m1 = _mm256_set1_epi8(0x0C),
-                m2 = _mm256_set1_epi8(0x30), m3 = _mm256_set1_epi8(static_cast<char>(0xC0));
-  __m256i a0 = _mm256_setzero_si256(), a1 = a0, a2 = a0, a3 = a0;
-  for (int h = 0; h < 2; ++h) {
-    const __m256i bytes = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w + 32 * h));
-    const int8_t* xh = x + 128 * h;
-    a0 = dpbusd(a0, _mm256_and_si256(bytes, m0), xh);
-    a1 = dpbusd(a1, _mm256_and_si256(bytes, m1), xh + 32);
-    a2 = dpbusd(a2, _mm256_and_si256(bytes, m2), xh + 64);
-    a3 = dpbusd(a3, _mm256_and_si256(bytes, m3), xh + 96);
-  }
-  return _mm256_add_epi32(_mm256_add_epi32(a0, _mm256_srai_epi32(a1, 2)),
-                          _mm256_add_epi32(_mm256_srai_epi32(a2, 4), _mm256_srai_epi32(a3, 6)));
-}
-
-// Lane i: the sum of s_i's 8 lanes.
-__m128i sum4(__m256i s0, __m256i s1, __m256i s2, __m256i s3) {
-  const __m256i a = _mm256_add_epi32(_mm256_unpacklo_epi32(s0, s1), _mm256_unpackhi_epi32(s0, s1));
-  const __m256i b = _mm256_add_epi32(_mm256_unpacklo_epi32(s2, s3), _mm256_unpackhi_epi32(s2, s3));
-  const __m256i c = _mm256_add_epi32(_mm256_unpacklo_epi64(a, b), _mm256_unpackhi_epi64(a, b));
-  return _mm_add_epi32(_mm256_castsi256_si128(c), _mm256_extracti128_si256(c, 1));
-}
-
-uint16_t fp16_bits(const std::byte* p) {
-  uint16_t h;
-  std::memcpy(&h, p, 2);
-  return h;
-}
-
-// The four blocks' scaled sums from `dots` (integer sums less the activations' block sums)
-// and their fp16 scales at w + 64, + 130, + 196 and + 262, added to acc in block order.
-double add_tq2_blocks(double acc, __m128i dots, const std::byte* w) {
-  const __m128i h = _mm_setr_epi16(static_cast<int16_t>(fp16_bits(w + 64)),
-                                   static_cast<int16_t>(fp16_bits(w + 130)),
-                                   static_cast<int16_t>(fp16_bits(w + 196)),
-                                   static_cast<int16_t>(fp16_bits(w + 262)), 0, 0, 0, 0);
-  const __m256d p = _mm256_mul_pd(_mm256_cvtps_pd(_mm_cvtph_ps(h)), _mm256_cvtepi32_pd(dots));
-  const __m128d lo = _mm256_castpd256_pd128(p), hi = _mm256_extractf128_pd(p, 1);
-  acc += _mm_cvtsd_f64(lo);
-  acc += _mm_cvtsd_f64(_mm_unpackhi_pd(lo, lo));
-  acc += _mm_cvtsd_f64(hi);
-  acc += _mm_cvtsd_f64(_mm_unpackhi_pd(hi, hi));
-  return acc;
-}
-
-// TQ2_0 with two blocks a 512-bit register (block 2p in the low half, 2p + 1 in the high), over
-// activations reordered by prepare_tq2_0 (for each pair, half h and group l, the two blocks'
-// 32 bytes side by side): half the instructions of tq2_block per block, the same integer sums.
-// One thread had been bound by its instructions (layers at about 21.6 GB/s where I2_S's read
-// 28); on Zen 5 this took 2B4T TQ2_0 decode from 22.9-23.6 to 23.4-25.5 tok/s at one thread.
-__m512i tq2_pair(const std::byte* w, const int8_t* xp) {
-  const __m512i m0 = _mm512_set1_epi8(0x03), m1 = _mm512_set1_epi8(0x0C),
-                m2 = _mm512_set1_epi8(0x30), m3 = _mm512_set1_epi8(static_cast<char>(0xC0));
-  __m512i a0 = _mm512_setzero_si512(), a1 = a0, a2 = a0, a3 = a0;
-  for (int h = 0; h < 2; ++h) {
+// TQ2_0: one 256-element block a 512-bit register (two 32-byte loads: a 64-byte load at the
+// blocks' 66-byte steps splits over two lines, and from memory that read 14 GB/s where two
+// halves read 29). Byte 32h + m holds element 128h + 32l + m at bits 2l; each group l is
+// shifted down and masked, so all four go into one accumulator, which starts at the block's
+// bias (-sum x in lane 0; codes mean c - 1) and meets the activations prepare_tq2_0 laid out
+// per group. Blocks are independent chains, so their latency overlaps; each block's 16 lane
+// sums are scaled by its fp16 scale in double (exact: an fp16 times an integer below 2^17) into
+// two double accumulators. Against two blocks a register with the sums reduced per block
+// (2560-wide rows from memory, one thread on Zen 5): 25.3 -> 28.8 GB/s; 2B4T TQ2_0 decode at one
+// thread 21.9-23.2 -> 24.3-25.3 tok/s.
+double dot_tq2_0(const std::byte* w, int64_t k, const int8_t* x, const int32_t* bias) {
+  const __m512i m3 = _mm512_set1_epi8(3);
+  __m512d acc0 = _mm512_setzero_pd(), acc1 = acc0;
+  for (int64_t b = 0; b < k / 256; ++b, w += 66, x += 256, bias += 16) {
+    prefetch_ahead(w);
+    prefetch_ahead(w + 64);  // blocks step 66 bytes: one prefetch each would skip lines
     const __m512i bytes = _mm512_inserti64x4(
-        _mm512_castsi256_si512(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(w + 32 * h))),
-        _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w + 66 + 32 * h)), 1);
-    const int8_t* xh = xp + 256 * h;
-    a0 = dpbusd(a0, _mm512_and_si512(bytes, m0), xh);
-    a1 = dpbusd(a1, _mm512_and_si512(bytes, m1), xh + 64);
-    a2 = dpbusd(a2, _mm512_and_si512(bytes, m2), xh + 128);
-    a3 = dpbusd(a3, _mm512_and_si512(bytes, m3), xh + 192);
+        _mm512_castsi256_si512(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(w))),
+        _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w + 32)), 1);
+    __m512i s = _mm512_loadu_si512(bias);
+    s = dpbusd(s, _mm512_and_si512(bytes, m3), x);
+    s = dpbusd(s, _mm512_and_si512(_mm512_srli_epi16(bytes, 2), m3), x + 64);
+    s = dpbusd(s, _mm512_and_si512(_mm512_srli_epi16(bytes, 4), m3), x + 128);
+    s = dpbusd(s, _mm512_and_si512(_mm512_srli_epi16(bytes, 6), m3), x + 192);
+    const __m512d d = _mm512_set1_pd(static_cast<double>(fp16_scalar(w + 64)));
+    acc0 = _mm512_fmadd_pd(d, _mm512_cvtepi32_pd(_mm512_castsi512_si256(s)), acc0);
+    acc1 = _mm512_fmadd_pd(d, _mm512_cvtepi32_pd(_mm512_extracti64x4_epi64(s, 1)), acc1);
   }
-  return _mm512_add_epi32(_mm512_add_epi32(a0, _mm512_srai_epi32(a1, 2)),
-                          _mm512_add_epi32(_mm512_srai_epi32(a2, 4), _mm512_srai_epi32(a3, 6)));
-}
-
-double dot_tq2_0_pairs(const std::byte* w, int64_t k, const int8_t* pairs, const int8_t* x,
-                       const int32_t* block_sums) {
-  const int64_t blocks = k / 256;
-  double acc = 0;
-  int64_t b = 0;
-  for (; b + 4 <= blocks; b += 4, w += 4 * 66) {
-    for (int line = 0; line < 5; ++line)  // 264 bytes meet up to 5 lines
-      prefetch_ahead(w + 64 * line);
-    const __m512i p0 = tq2_pair(w, pairs + 256 * b), p1 = tq2_pair(w + 132, pairs + 256 * b + 512);
-    const __m128i dots =
-        _mm_sub_epi32(sum4(_mm512_castsi512_si256(p0), _mm512_extracti64x4_epi64(p0, 1),
-                           _mm512_castsi512_si256(p1), _mm512_extracti64x4_epi64(p1, 1)),
-                      _mm_loadu_si128(reinterpret_cast<const __m128i*>(block_sums + b)));
-    acc = add_tq2_blocks(acc, dots, w);
-  }
-  for (; b < blocks; ++b, w += 66) {
-    const int32_t dot = sum8(tq2_block(w, x + 256 * b)) - block_sums[b];
-    acc += static_cast<double>(fp16_scalar(w + 64)) * static_cast<double>(dot);
-  }
-  return acc;
+  return _mm512_reduce_add_pd(_mm512_add_pd(acc0, acc1));
 }
 
 // Word indices that gather, from a group of 18-byte Q4_0 blocks loaded as bytes 0-63 (A) and
@@ -453,17 +403,20 @@ void prepare_q4_0(const BlockActs& b, DecodeActs& out) {
   }
 }
 
-// TQ2_0 activations for dot_tq2_0_pairs: per pair of blocks, half h and group l, the 32 bytes
-// of each block side by side.
+// TQ2_0 activations for dot_tq2_0: per block and group l, elements 32l.. and 128 + 32l.. (the
+// 32 bytes each half of the block's codes meets) side by side; per block 16 lanes of bias, the
+// first -sum of its q.
 void prepare_tq2_0(const RowActs& rows, DecodeActs& out) {
-  const int64_t pairs = rows.k / 512;
+  const int64_t blocks = rows.k / 256;
   const int8_t* x = rows.row(0);
-  out.q.resize(static_cast<size_t>(512 * pairs));
-  for (int64_t p = 0; p < pairs; ++p)
-    for (int part = 0; part < 8; ++part)  // half h = part / 4, group l = part % 4
-      for (int b = 0; b < 2; ++b)
-        std::copy_n(x + 256 * (2 * p + b) + 32 * part, 32,
-                    out.q.begin() + 512 * p + 64 * part + 32 * b);
+  out.q.resize(static_cast<size_t>(256 * blocks));
+  out.bias.assign(static_cast<size_t>(16 * blocks), 0);
+  for (int64_t b = 0; b < blocks; ++b) {
+    for (int l = 0; l < 4; ++l)
+      for (int h = 0; h < 2; ++h)
+        std::copy_n(x + 256 * b + 128 * h + 32 * l, 32, out.q.begin() + 256 * b + 64 * l + 32 * h);
+    out.bias[static_cast<size_t>(16 * b)] = -rows.block_sums(0)[b];
+  }
 }
 
 }  // namespace
@@ -519,9 +472,8 @@ void decode_vnni(int32_t type, const std::byte* w, size_t stride, int64_t k, flo
     }
     case BITNET_TYPE_TQ2_0: {
       const double step = a.rows->step(0);
-      const int32_t* sums = a.rows->block_sums(0);
       return each_row([&](const std::byte* row) {
-        return static_cast<float>(dot_tq2_0_pairs(row, k, a.q.data(), a.rows->row(0), sums) * step);
+        return static_cast<float>(dot_tq2_0(row, k, a.q.data(), a.bias.data()) * step);
       });
     }
     case BITNET_TYPE_Q8_0:

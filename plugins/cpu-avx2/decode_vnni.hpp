@@ -1,11 +1,11 @@
 // Decode (one activation row) in the cpu-avx512 variant: row kernels for F16 (512-bit FMA over
-// vcvtph2ps), I2_S (256-bit vpdpbusd on codes masked in place), TQ2_0 (the same, two blocks a
-// 512-bit register), Q4_0 and Q8_0 (512-bit vpdpbusd on rows read as aligned 64-byte lines),
-// all with a software prefetch, the weight types where they beat the AVX2 kernels on one
-// activation row. Q8_0 kernels that loaded blocks at their own offsets were 80% slower (two
-// blocks per 64-byte load) or no faster (one per 32-byte load) than the AVX2 one on a Zen 4;
-// there the ternary kernels with 64-byte loads were 10-40% slower than with 32, while on Zen 5
-// TQ2_0's pairs of blocks a register paid.
+// vcvtph2ps), I2_S (256-bit vpdpbusd on codes masked in place), TQ2_0 (512-bit vpdpbusd, a
+// block a register, from two 32-byte loads), Q4_0 and Q8_0 (512-bit vpdpbusd on rows read as
+// aligned 64-byte lines), all with a software prefetch, the weight types where they beat the
+// AVX2 kernels on one activation row. Q8_0 kernels that loaded blocks at their own offsets were
+// 80% slower (two blocks per 64-byte load) or no faster (one per 32-byte load) than the AVX2 one
+// on a Zen 4; there the ternary kernels with 64-byte loads were 10-40% slower than with 32,
+// while on Zen 5 TQ2_0's 512-bit registers paid.
 // Each kernel reads a weight row once front to back, one row per pass, so the rows of a
 // thread's range form one stream, which the software prefetch runs 4 KiB ahead of; Q4_0 and
 // Q8_0 rows a multiple of 64 bytes apart are read as two such streams, the range's halves.
@@ -24,7 +24,8 @@ struct DecodeActs {
   std::vector<int8_t> q;     // Q4_0, TQ2_0: the int8 values, in the order of the codes they meet
   std::vector<float> scale;  // Q4_0, Q8_0: each block's activation scale, once per 32-bit lane
   // Q4_0, Q8_0: -8 (Q4_0) or -128 (Q8_0, codes offset to unsigned) times each block's sum, in
-  // the block's first lane
+  // the block's first lane; TQ2_0: -1 times each block's sum (codes mean c - 1), in the first of
+  // its 16 lanes
   std::vector<int32_t> bias;
   const RowActs* rows = nullptr;      // I2_S, TQ2_0: the int8 row, its step and sums
   const BlockActs* blocks = nullptr;  // Q8_0: the int8 row as quantize_blocks made it
