@@ -139,9 +139,12 @@ int32_t dot_i2_s(const std::byte* w, int64_t k, const int8_t* x) {
 // bias (-sum x in lane 0; codes mean c - 1) and meets the activations prepare_tq2_0 laid out
 // per group. Blocks are independent chains, so their latency overlaps; each block's 16 lane
 // sums are scaled by its fp16 scale in double (exact: an fp16 times an integer below 2^17) into
-// two double accumulators. Against two blocks a register with the sums reduced per block
-// (2560-wide rows from memory, one thread on Zen 5): 25.3 -> 28.8 GB/s; 2B4T TQ2_0 decode at one
-// thread 21.9-23.2 -> 24.3-25.3 tok/s.
+// two double accumulators. That adds in another order than cpu-generic (a block's whole sum
+// scaled, blocks in turn), but every partial sum is exact in double unless a row's block scales
+// differ by more than about 2^20 (a ternarised row's block scales are its blocks' mean
+// magnitudes, within a few times of each other), so the two still agree to the bit. Against
+// two blocks a register with the sums reduced per block (2560-wide rows from memory, one thread
+// on Zen 5): 25.3 -> 28.8 GB/s; 2B4T TQ2_0 decode at one thread 21.9-23.2 -> 24.3-25.3 tok/s.
 double dot_tq2_0(const std::byte* w, int64_t k, const int8_t* x, const int32_t* bias) {
   const __m512i m3 = _mm512_set1_epi8(3);
   __m512d acc0 = _mm512_setzero_pd(), acc1 = acc0;

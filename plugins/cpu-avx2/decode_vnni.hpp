@@ -42,7 +42,8 @@ void prepare_decode_vnni(int32_t type, const RowActs& rows, const BlockActs& blo
 
 // out[m - m_begin] = dot(weight row m, activation row) for m in [m_begin, m_end): rows of k
 // elements `stride` bytes apart from w; x is the float activation row (F16 weights),
-// i2s_scale the I2_S tensor's scale. Ternary results equal cpu-generic's to the bit.
+// i2s_scale the I2_S tensor's scale. Ternary results equal cpu-generic's to the bit (TQ2_0's
+// while a row's block scales are within about 2^20 of each other: see dot_tq2_0).
 void decode_vnni(int32_t type, const std::byte* w, size_t stride, int64_t k, float i2s_scale,
                  const float* x, const DecodeActs& a, int64_t m_begin, int64_t m_end, float* out);
 

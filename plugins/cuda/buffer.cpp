@@ -53,7 +53,9 @@ void DeviceBuffer::upload(size_t offset, const void* src, size_t n) {
   check_cuda(cudaSetDevice(device_), "selecting GPU " + std::to_string(device_));
   // A small copy from pageable memory is staged by the driver before cudaMemcpyAsync returns,
   // so `src` may be reused at once, and on the legacy stream it lands before the next graph
-  // runs: a decode step's two id uploads no longer wait for the device each.
+  // runs: a decode step's two id uploads no longer wait for the device each. Sources are the
+  // host's own memory, never pinned (only this plugin pins, for its downloads); a pinned one
+  // would be read by the DMA after the call returns.
   if (n <= kQueuedUploadBytes) {
     check_cuda(cudaMemcpyAsync(data_ + offset, src, n, cudaMemcpyHostToDevice, nullptr),
                "upload to the GPU");
