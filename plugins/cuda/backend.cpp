@@ -15,8 +15,10 @@
 #include "buffer.hpp"
 #include "cuda_error.hpp"
 #include "device.hpp"
+#include "host_mirror.hpp"
 #include "node_launch.hpp"
 #include "scratch.hpp"
+#include "tensor_util.hpp"
 
 namespace bitnet::cuda {
 namespace {
@@ -83,6 +85,7 @@ class CudaBackend final : public sdk::Backend {
     check_cuda(cudaMalloc(&error_, sizeof(int32_t)), "allocating the error flag");
     check_cuda(cudaMemset(error_, 0, sizeof(int32_t)), "clearing the error flag");
     check_cuda(cudaMallocHost(&error_host_, sizeof(int32_t)), "allocating pinned memory");
+    mirror_ = std::make_shared<HostMirror>(device_, stream_);
     if (!env_is("BITNET_CUDA_BLAS", "0")) blas_ = Blas::load(device_, stream_);
     if (!blas_)
       sdk::plugin_host().debug("cuda: no cuBLAS; prefill matmuls use the plugin's kernels");
@@ -91,6 +94,7 @@ class CudaBackend final : public sdk::Backend {
     report_profile();
     cudaSetDevice(device_);
     cudaStreamSynchronize(stream_);
+    mirror_->clear();
     drop_graph();
     blas_.reset();
     cudaFreeHost(error_host_);
@@ -115,12 +119,14 @@ class CudaBackend final : public sdk::Backend {
   bool supports(const bitnet_tensor& node) override { return check_node(node).empty(); }
 
   std::unique_ptr<sdk::Buffer> alloc(size_t size) override {
-    return std::make_unique<DeviceBuffer>(device_, size, epoch_);
+    return std::make_unique<DeviceBuffer>(device_, size, epoch_, mirror_);
   }
 
   // Every node is checked before anything is queued. A graph of the same shape as the one
   // before is captured once into a CUDA graph and then replayed (a decode step: the host hands
-  // over the same graph each token, only the cache row and key count move).
+  // over the same graph each token, only the cache row and key count move). Returns once the
+  // graph is queued: the host prepares the next step while the GPU runs this one, and
+  // synchronize() reports what the kernels flagged.
   void compute(const bitnet_tensor* const* nodes, size_t n) override {
     if (!profile_host_) return run(nodes, n);
     auto& h = host_time_;
@@ -152,6 +158,8 @@ class CudaBackend final : public sdk::Backend {
       if (!nodes[i])
         throw sdk::Error(BITNET_STATUS_INVALID_ARGUMENT, node_label(nodes[i], i) + " is NULL");
     select();
+    if (pending_) synchronize();  // a graph nobody waited for still reports its errors first
+    mirror_->clear();
     // The key starts with the buffer epoch: a buffer freed and another allocated at its address
     // must not pass for the old one.
     if (key_scratch_.size() < 1 + n * kShapeKeyWords) key_scratch_.resize(1 + n * kShapeKeyWords);
@@ -177,6 +185,7 @@ class CudaBackend final : public sdk::Backend {
       scratch_.reserve(scratch);
     }
     if (dynamic_.reserve(n)) drop_graph();
+    plan_mirror(n ? nodes[n - 1] : nullptr);
     for (size_t i = 0; i < n; ++i)
       dynamic_.host()[i] = dynamic_value(*nodes[i]);
     check_cuda(cudaMemcpyAsync(const_cast<int64_t*>(dynamic_.device()), dynamic_.host(),
@@ -188,7 +197,7 @@ class CudaBackend final : public sdk::Backend {
       cudaEventRecord(host_time_.start, stream_);
     }
     if (profile_) {
-      launch_graph(nodes, n, ctx, &profile_ms_);
+      queue(nodes, n, ctx, &profile_ms_);
     } else if (graphs_ && same_shape) {
       if (!exec_) {
         capture(nodes, n, ctx);
@@ -198,16 +207,34 @@ class CudaBackend final : public sdk::Backend {
       check_cuda(cudaGraphLaunch(exec_, stream_), "replaying the captured graph");
     } else {
       drop_graph();
-      launch_graph(nodes, n, ctx);
+      queue(nodes, n, ctx);
       key_.swap(key_scratch_);
       key_words_ = key_words;
     }
-    check_device_errors(nodes, n);
+    if (mirror_bytes_) mirror_->hold(mirror_buffer_, mirror_offset_, mirror_bytes_);
+    check_cuda(
+        cudaMemcpyAsync(error_host_, error_, sizeof(int32_t), cudaMemcpyDeviceToHost, stream_),
+        "reading the error flag");
+    pending_nodes_.assign(nodes, nodes + n);
+    pending_ = true;
   }
 
+  // Ids and positions live on the device, so kernels report a bad one through the flag, which
+  // each graph copies to the host as it ends.
   void synchronize() override {
     select();
     check_cuda(cudaStreamSynchronize(stream_), "running the graph");
+    if (!pending_) return;
+    pending_ = false;
+    const int32_t flagged = *error_host_;
+    if (!flagged) return;
+    check_cuda(cudaMemset(error_, 0, sizeof(int32_t)), "clearing the error flag");
+    const size_t i = static_cast<size_t>(flagged - 1);
+    const bitnet_tensor* node = i < pending_nodes_.size() ? pending_nodes_[i] : nullptr;
+    const char* what = node && node->op == BITNET_OP_GET_ROWS
+                           ? "a row id is outside the table"
+                           : "a query position is outside the keys given";
+    throw sdk::Error(BITNET_STATUS_INVALID_ARGUMENT, node_label(node, i) + ": " + what);
   }
 
  private:
@@ -241,12 +268,41 @@ class CudaBackend final : public sdk::Backend {
 
   void select() { check_cuda(cudaSetDevice(device_), "selecting GPU " + std::to_string(device_)); }
 
+  // Where the graph's last node, when small (a logits row), is copied to the host.
+  void plan_mirror(const bitnet_tensor* last) {
+    mirror_bytes_ = 0;
+    if (!last) return;
+    const auto [begin, end] = extent(*last);
+    const auto bytes = static_cast<size_t>(end - begin);
+    if (bytes > HostMirror::kMaxBytes || reinterpret_cast<uintptr_t>(begin) % 16) return;
+    if (mirror_->reserve(bytes)) drop_graph();
+    mirror_src_ = begin;
+    mirror_buffer_ = device_buffer(*last);
+    mirror_offset_ = last->offset;
+    mirror_bytes_ = bytes;
+  }
+
+  // The graph's kernels, then, unless the kernel computing it wrote it there, the copy of its
+  // last node's output to the host mirror.
+  void queue(const bitnet_tensor* const* nodes, size_t n, LaunchContext ctx,
+             Profile* profile = nullptr) {
+    bool mirrored = false;
+    if (mirror_bytes_) {
+      ctx.mirror_src = mirror_src_;
+      ctx.mirror = mirror_->device_view();
+      ctx.mirrored = &mirrored;
+    }
+    launch_graph(nodes, n, ctx, profile);
+    if (mirror_bytes_ && !mirrored) mirror_->launch_copy(mirror_src_, mirror_bytes_);
+    check_cuda(cudaGetLastError(), "launching the copy of the output to the host");
+  }
+
   void capture(const bitnet_tensor* const* nodes, size_t n, const LaunchContext& ctx) {
     check_cuda(cudaStreamBeginCapture(stream_, cudaStreamCaptureModeThreadLocal),
                "starting a graph capture");
     cudaGraph_t graph = nullptr;
     try {
-      launch_graph(nodes, n, ctx);
+      queue(nodes, n, ctx);
     } catch (...) {
       cudaStreamEndCapture(stream_, &graph);
       if (graph) cudaGraphDestroy(graph);
@@ -263,24 +319,6 @@ class CudaBackend final : public sdk::Backend {
     if (exec_) cudaGraphExecDestroy(exec_);
     exec_ = nullptr;
     key_words_ = 0;
-  }
-
-  // Ids and positions live on the device, so kernels report a bad one through the flag; it is
-  // read once per graph, which also waits for the graph to finish.
-  void check_device_errors(const bitnet_tensor* const* nodes, size_t n) {
-    check_cuda(
-        cudaMemcpyAsync(error_host_, error_, sizeof(int32_t), cudaMemcpyDeviceToHost, stream_),
-        "reading the error flag");
-    check_cuda(cudaStreamSynchronize(stream_), "running the graph");
-    const int32_t flagged = *error_host_;
-    if (!flagged) return;
-    check_cuda(cudaMemset(error_, 0, sizeof(int32_t)), "clearing the error flag");
-    const size_t i = static_cast<size_t>(flagged - 1);
-    const bitnet_tensor* node = i < n ? nodes[i] : nullptr;
-    const char* what = node && node->op == BITNET_OP_GET_ROWS
-                           ? "a row id is outside the table"
-                           : "a query position is outside the keys given";
-    throw sdk::Error(BITNET_STATUS_INVALID_ARGUMENT, node_label(node, i) + ": " + what);
   }
 
   int device_;
@@ -305,6 +343,14 @@ class CudaBackend final : public sdk::Backend {
   size_t key_words_ = 0;
   cudaGraphExec_t exec_ = nullptr;
   std::unique_ptr<Blas> blas_;
+  std::shared_ptr<HostMirror> mirror_;
+  // The planned mirror copy of this graph's output: none when mirror_bytes_ is 0.
+  const char* mirror_src_ = nullptr;
+  const void* mirror_buffer_ = nullptr;
+  size_t mirror_offset_ = 0, mirror_bytes_ = 0;
+  // A graph queued and not yet waited for, and its nodes (valid until synchronize, backend.h).
+  bool pending_ = false;
+  std::vector<const bitnet_tensor*> pending_nodes_;
 };
 
 }  // namespace

@@ -21,8 +21,9 @@ std::string gib(size_t bytes) {
 
 }  // namespace
 
-DeviceBuffer::DeviceBuffer(int device, size_t size, std::shared_ptr<uint64_t> epoch)
-    : Buffer(size), device_(device), epoch_(std::move(epoch)) {
+DeviceBuffer::DeviceBuffer(int device, size_t size, std::shared_ptr<uint64_t> epoch,
+                           std::shared_ptr<HostMirror> mirror)
+    : Buffer(size), device_(device), epoch_(std::move(epoch)), mirror_(std::move(mirror)) {
   ++*epoch_;
   check_cuda(cudaSetDevice(device_), "selecting GPU " + std::to_string(device_));
   void* p = nullptr;
@@ -43,6 +44,7 @@ DeviceBuffer::DeviceBuffer(int device, size_t size, std::shared_ptr<uint64_t> ep
 
 DeviceBuffer::~DeviceBuffer() {
   ++*epoch_;
+  mirror_->forget(this, 0, size());
   cudaSetDevice(device_);
   cudaFree(data_);
   cudaFreeHost(staging_);
@@ -50,6 +52,7 @@ DeviceBuffer::~DeviceBuffer() {
 
 void DeviceBuffer::upload(size_t offset, const void* src, size_t n) {
   if (!n) return;
+  mirror_->forget(this, offset, n);
   check_cuda(cudaSetDevice(device_), "selecting GPU " + std::to_string(device_));
   // A small copy from pageable memory is staged by the driver before cudaMemcpyAsync returns,
   // so `src` may be reused at once, and on the legacy stream it lands before the next graph
@@ -67,6 +70,7 @@ void DeviceBuffer::upload(size_t offset, const void* src, size_t n) {
 void DeviceBuffer::download(size_t offset, void* dst, size_t n) {
   if (!n) return;
   check_cuda(cudaSetDevice(device_), "selecting GPU " + std::to_string(device_));
+  if (mirror_->read(this, offset, dst, n)) return;
   if (n > kStagedBytes) {
     check_cuda(cudaMemcpy(dst, data_ + offset, n, cudaMemcpyDeviceToHost), "download from the GPU");
     return;
@@ -85,13 +89,17 @@ void DeviceBuffer::download(size_t offset, void* dst, size_t n) {
   std::memcpy(dst, staging_, n);
 }
 
-char* device_data(const bitnet_tensor& t) {
+DeviceBuffer* device_buffer(const bitnet_tensor& t) {
   auto* b = t.buffer ? dynamic_cast<DeviceBuffer*>(t.buffer->impl.get()) : nullptr;
   if (!b)
     throw sdk::Error(BITNET_STATUS_INVALID_ARGUMENT, std::string("tensor ") +
                                                          (t.name ? t.name : "(unnamed)") +
                                                          " is not in a buffer of the cuda backend");
-  return b->data() + t.offset;
+  return b;
+}
+
+char* device_data(const bitnet_tensor& t) {
+  return device_buffer(t)->data() + t.offset;
 }
 
 }  // namespace bitnet::cuda

@@ -99,7 +99,7 @@ __global__ void __launch_bounds__(kThreads) i2s_decode(DecodeMatvec a) {
   for (int i = 0; i < (kPair ? 2 : 1); ++i)
     scales[i] = *(i ? second_set : first_set).i2s_scale;
   float resid[R];
-  wait_previous<R, kPair, kNorm>(a, m0, m, lane, resid);
+  wait_previous<R, kPair, kNorm>(a, s, m0, m, lane, resid);
   uint8_t* qs = shared + (kNorm ? a.k * sizeof(float) : 0);
   const Staged x = !kNorm ? stage_quantized(a, qs)
                    : a.k <= 16 * kThreads

@@ -95,7 +95,7 @@ __global__ void __launch_bounds__(kThreads) float_decode(DecodeMatvec a) {
       for (int64_t off = lane * 128; off < a.set[kPair ? s + r / R : s].row_bytes; off += 32 * 128)
         prefetch_l2(rows[r] + off);
   float resid[R];
-  wait_previous<R, kPair, kNorm>(a, m0, m, lane, resid);
+  wait_previous<R, kPair, kNorm>(a, s, m0, m, lane, resid);
   const float* x = a.x;
   if constexpr (kNorm) {
     stage_norm<false>(a, reinterpret_cast<float*>(shared), nullptr);

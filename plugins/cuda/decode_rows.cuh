@@ -318,15 +318,40 @@ __device__ Staged stage_quantized(const DecodeMatvec& a, uint8_t* qs) {
   return {amax, block_total(mine, &qsum)};
 }
 
+// Where lane l < 2 of a warp keeps the rotation of the ROPE pair it stores (store_pairs).
+__device__ __forceinline__ double2* rotation_slot(int lane) {
+  __shared__ double2 slots[kWarps * 2];
+  return &slots[threadIdx.x / 32 * 2 + lane];
+}
+
+// The rotations store_pairs applies, into rotation_slot before the wait: the double pow and
+// sincos had been on the path of every q/k matvec's end. Positions may be read this early:
+// they are an input of the graph, uploaded before it starts, and no op writes I32 tensors.
+template <int R, bool kPair>
+__device__ __forceinline__ void prepare_rotations(const DecodeMatvec& a, int s, int64_t m0,
+                                                  int lane) {
+  if constexpr (!kPair && R % 2 == 0) {
+    const RowSet& rs = s == 0 ? a.set[0] : s == 1 ? a.set[1] : a.set[2];
+    const RowEpilogue& e = rs.epi;
+    if (!a.even_rows || !e.rope_dst || lane >= R / 2 || m0 + 2 * lane >= rs.m) return;
+    const int row = static_cast<int>(set_row(rs, m0 + 2 * lane));  // below 2^31 (check_node)
+    const int at = row - row / e.head_dim * e.head_dim;
+    if (at < e.dims)
+      *rotation_slot(lane) = rope_rotation(*e.pos, e.neox ? at : at / 2, e.dims, e.base);
+  }
+}
+
 // Around the wait for the previous kernel: before it the norm's weight row goes to L2 (a
-// weight, never written by a kernel); after it the residual rows the ADD after the matmul
-// takes (lane 0 stores them) are loaded at once, so that they do not wait behind the products.
+// weight, never written by a kernel) and the rows' ROPE rotations are worked out; after it the
+// residual rows the ADD after the matmul takes (lane 0 stores them) are loaded at once, so
+// that they do not wait behind the products.
 template <int R, bool kPair, bool kNorm>
-__device__ __forceinline__ void wait_previous(const DecodeMatvec& a, int64_t m0, int64_t m,
+__device__ __forceinline__ void wait_previous(const DecodeMatvec& a, int s, int64_t m0, int64_t m,
                                               int lane, float* resid) {
   if (kNorm && a.norm.weight)
     for (int64_t i = threadIdx.x * 32; i < a.k; i += kThreads * 32)
       prefetch_l2(a.norm.weight + i);
+  prepare_rotations<R, kPair>(a, s, m0, lane);
   grid_wait();
 #pragma unroll
   for (int r = 0; r < R; ++r)
@@ -348,6 +373,7 @@ __device__ __forceinline__ void store_rows(const DecodeMatvec& a, int s, int64_t
     } else {
       a.set[s].dst[row] = out[r];
       if (a.resid_dst) a.resid_dst[row] = resid[r] + out[r];
+      if (a.mirror) a.mirror[row] = out[r];
     }
   }
 }
@@ -376,7 +402,7 @@ __device__ __forceinline__ void store_pairs(const RowSet& rs, int64_t m0, const 
             b = static_cast<int>(rb) - head * e.head_dim;
   float2 y{xa, xb};
   if (e.rope_dst) {
-    if (a < e.dims) y = rotate_pair(xa, xb, *e.pos, e.neox ? a : a / 2, e.dims, e.base);
+    if (a < e.dims) y = rotate(xa, xb, *rotation_slot(lane));
     e.rope_dst[ra] = y.x;
     e.rope_dst[rb] = y.y;
   }
@@ -422,7 +448,7 @@ struct StagedStart {
     uint8_t* mine = shared + threadIdx.x / 32 * NR * row_bytes;
     weights = mine;
     if (active) stage_rows<NR>(mine, rows, row_bytes, lane);
-    wait_previous<R, kPair, kNorm>(a, m0, m, lane, resid);
+    wait_previous<R, kPair, kNorm>(a, set, m0, m, lane, resid);
     after = shared + kWarps * NR * row_bytes;
     x = a.x;
     if constexpr (kNorm) {
@@ -497,7 +523,9 @@ bool launch_staged(const DecodeMatvec& a, bool pair, Bytes bytes, Launch launch_
 template <class Kernel>
 void launch_kernel(Kernel kernel, int64_t warps, size_t shared, const DecodeMatvec& a,
                    cudaStream_t s) {
-  if (shared > 48 * 1024)
+  // Without opting in, a kernel's static and dynamic shared memory together stay within 48 KB;
+  // the static part (reductions, ROPE rotations) is under 1 KB.
+  if (shared > 47 * 1024)
     cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize,
                          static_cast<int>(shared));
   const auto blocks = static_cast<unsigned>((warps + kWarps - 1) / kWarps);

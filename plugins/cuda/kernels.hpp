@@ -148,6 +148,8 @@ struct DecodeMatvec {
   float* resid_dst = nullptr;
   // Some set has a RowEpilogue: a warp takes an even number of rows, so a ROPE's pairs meet.
   bool even_rows = false;
+  // Where set 0's rows are also written, in host memory (HostMirror), when not null.
+  float* mirror = nullptr;
 };
 // The weight types launch_decode_matvec takes (TQ2_0 goes through launch_ternary_matmul).
 bool decode_matvec_type(int32_t type);

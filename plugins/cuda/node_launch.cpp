@@ -75,6 +75,13 @@ bool adds_into_norm(const bitnet_tensor& add, const bitnet_tensor* norm) {
   return held || (!overlap(*norm, a) && !overlap(*norm, b));
 }
 
+// The matvec's only output is `dst`'s rows: one set, nothing fused after it.
+bool writes_only(const DecodeMatvec& a, const char* dst) {
+  const RowSet& s = a.set[0];
+  return a.sets == 1 && !a.glu_dst && !a.resid_dst && !s.epi.rope_dst && !s.epi.store &&
+         reinterpret_cast<const char*>(s.dst) == dst;
+}
+
 // Launches the run of nodes from nodes[i] that one kernel computes (node_groups.hpp); 0 when
 // nodes[i] starts none.
 size_t launch_run(const bitnet_tensor* const* nodes, size_t n, size_t i, const LaunchContext& ctx,
@@ -85,6 +92,10 @@ size_t launch_run(const bitnet_tensor* const* nodes, size_t n, size_t i, const L
   }
   MatvecRun r = decode_matvec_run(nodes + i, n - i, i, ctx.dynamic);
   if (!r.count) return 0;
+  if (ctx.mirror && i + r.count == n && writes_only(r.args, ctx.mirror_src)) {
+    r.args.mirror = ctx.mirror;
+    *ctx.mirrored = true;
+  }
   if (r.args.type == BITNET_TYPE_I2_S && !r.args.norm.x) {
     const bitnet_tensor& x = *r.x;
     const int64_t k = r.args.k;

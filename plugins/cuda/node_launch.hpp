@@ -41,6 +41,12 @@ struct LaunchContext {
   ErrorFlag error;         // set to a node's index + 1 by kernels that meet a bad id/position
   const int64_t* dynamic;  // device array of each node's dynamic_value, by node index
   Blas* blas;              // prefill matmuls where not null
+  // The graph's last output, wanted in host memory (HostMirror): a batch-1 matvec computing it
+  // writes it there too (mapped memory, `mirror` as the GPU addresses it) and sets *mirrored;
+  // otherwise the backend copies it after the graph.
+  const char* mirror_src = nullptr;
+  float* mirror = nullptr;
+  bool* mirrored = nullptr;
 };
 
 // GPU time per kind of node ("MUL_MAT I2_S 2560x6912"), for BITNET_CUDA_PROFILE=1.

@@ -36,12 +36,21 @@ __device__ __forceinline__ char* address_of(Dynamic d) {
 // Pair i of a ROPE row (elements xa, xb) rotated by pos * base^(-2i/dims). The angle is worked
 // out in double as the reference does (positions reach thousands of radians, where float loses
 // the rotation). The ROPE kernel and the matvec that finishes with a ROPE share this.
-__device__ __forceinline__ float2 rotate_pair(float xa, float xb, int32_t pos, int i, int dims,
-                                              float base) {
+__device__ __forceinline__ double2 rope_rotation(int32_t pos, int i, int dims, float base) {
   const double theta = pos * pow(static_cast<double>(base), -2.0 * static_cast<double>(i) / dims);
   double s, c;
   sincos(theta, &s, &c);
-  return {static_cast<float>(xa * c - xb * s), static_cast<float>(xa * s + xb * c)};
+  return {c, s};
+}
+
+// (xa, xb) turned by a rope_rotation (cos, sin).
+__device__ __forceinline__ float2 rotate(float xa, float xb, double2 r) {
+  return {static_cast<float>(xa * r.x - xb * r.y), static_cast<float>(xa * r.y + xb * r.x)};
+}
+
+__device__ __forceinline__ float2 rotate_pair(float xa, float xb, int32_t pos, int i, int dims,
+                                              float base) {
+  return rotate(xa, xb, rope_rotation(pos, i, dims, base));
 }
 
 // GLU of one element: act(g) * u, SiLU or ReLU-squared. The GLU kernel and the gate/up matvec

@@ -25,6 +25,13 @@ int64_t Session::n_vocab() const {
 }
 
 Result<std::vector<float>> Session::eval(std::span<const int32_t> tokens, bool all_logits) {
+  std::vector<float> logits;
+  if (Result<> r = eval_into(tokens, logits, all_logits); !r) return r.error();
+  return logits;
+}
+
+Result<> Session::eval_into(std::span<const int32_t> tokens, std::vector<float>& logits,
+                            bool all_logits) {
   if (tokens.empty())
     return make_error(BITNET_STATUS_INVALID_ARGUMENT, "nothing to evaluate: no tokens");
   const int64_t end = n_past_ + static_cast<int64_t>(tokens.size());
@@ -32,27 +39,28 @@ Result<std::vector<float>> Session::eval(std::span<const int32_t> tokens, bool a
     return make_error(BITNET_STATUS_INVALID_ARGUMENT,
                       "context length exceeded: " + std::to_string(end) + " > " +
                           std::to_string(n_ctx()) + "; raise --ctx or shorten the prompt");
+  const int64_t vocab = n_vocab();
   for (size_t i = 0; i < tokens.size(); ++i)
-    if (tokens[i] < 0 || tokens[i] >= n_vocab())
+    if (tokens[i] < 0 || tokens[i] >= vocab)
       return make_error(BITNET_STATUS_INVALID_ARGUMENT,
                         "token id " + std::to_string(tokens[i]) + " at index " + std::to_string(i) +
-                            " is outside the model's vocabulary of " + std::to_string(n_vocab()));
-  std::vector<float> logits;
+                            " is outside the model's vocabulary of " + std::to_string(vocab));
+  // Resized, not refilled: a caller that keeps its vector across decode steps has it at this
+  // size already, and zeroing 513 KB of a fresh one each 2B4T token cost host time the GPU
+  // waited for.
+  logits.resize((all_logits ? tokens.size() : 1) * static_cast<size_t>(vocab));
   for (size_t at = 0; at < tokens.size(); at += static_cast<size_t>(n_batch_)) {
     const size_t n = std::min(tokens.size() - at, static_cast<size_t>(n_batch_));
     const bool last = at + n == tokens.size();
-    if (!last && !all_logits) {
-      std::vector<float> ignored;
-      if (Result<> r = run_batch(tokens.subspan(at, n), false, ignored); !r) return r.error();
-      continue;
-    }
-    if (Result<> r = run_batch(tokens.subspan(at, n), all_logits, logits); !r) return r.error();
+    float* out = all_logits ? logits.data() + at * static_cast<size_t>(vocab)
+                 : last     ? logits.data()
+                            : nullptr;
+    if (Result<> r = run_batch(tokens.subspan(at, n), all_logits, out); !r) return r.error();
   }
-  return logits;
+  return {};
 }
 
-Result<> Session::run_batch(std::span<const int32_t> tokens, bool all_logits,
-                            std::vector<float>& out) {
+Result<> Session::run_batch(std::span<const int32_t> tokens, bool all_logits, float* out) {
   Model& m = *model_;
   const auto n = static_cast<int64_t>(tokens.size());
   // A decode step's graph differs from the last one's only in its cache windows: building and
@@ -61,7 +69,10 @@ Result<> Session::run_batch(std::span<const int32_t> tokens, bool all_logits,
   std::unique_ptr<StepGraph> built;
   size_t need = decode_need_;
   if (decode && decode_step_) {
-    move_decode_step(*decode_step_, kv_, n_past_);
+    if (decode_at_ != n_past_) {
+      move_decode_step(*decode_step_, kv_, n_past_);
+      decode_at_ = n_past_;
+    }
   } else {
     built = std::make_unique<StepGraph>();
     build_forward(*built, m.arch(), m.hparams(), m.weights(), kv_,
@@ -91,17 +102,23 @@ Result<> Session::run_batch(std::span<const int32_t> tokens, bool all_logits,
     }
   } else {
     if (Result<> r = m.backend().compute(step.graph.nodes()); !r) return r.error();
+    // The next token's cache windows are set while an asynchronous backend runs this one
+    // (backend.h lets the host move views before synchronize): host time taken off each step.
+    if (decode) {
+      move_decode_step(step, kv_, n_past_ + 1);
+      if (!built) decode_at_ = n_past_ + 1;
+    }
     if (Result<> r = m.backend().synchronize(); !r) return r.error();
   }
-  const size_t count = static_cast<size_t>(step.logits->ne[0] * step.logits->ne[1]);
-  const size_t old = out.size();
-  out.resize(old + count);
-  if (Result<> r = scratch_.download(step.logits->offset, out.data() + old, count * sizeof(float));
-      !r)
-    return r.error();
+  if (out) {
+    const size_t count = static_cast<size_t>(step.logits->ne[0] * step.logits->ne[1]);
+    if (Result<> r = scratch_.download(step.logits->offset, out, count * sizeof(float)); !r)
+      return r.error();
+  }
   if (decode && built) {
     decode_step_ = std::move(built);
     decode_need_ = need;
+    decode_at_ = observer_ ? n_past_ : n_past_ + 1;
   }
   n_past_ += n;
   return {};

@@ -6,11 +6,9 @@ namespace bitnet::server {
 namespace {
 
 void eval(StepItem& item) {
-  Result<std::vector<float>> logits = item.session->eval(item.tokens);
-  if (!logits)
-    item.result = logits.error();
-  else if (item.logits)
-    *item.logits = std::move(*logits);
+  std::vector<float> unwanted;
+  if (Result<> r = item.session->eval_into(item.tokens, item.logits ? *item.logits : unwanted); !r)
+    item.result = r.error();
 }
 
 class Sequential final : public Stepper {

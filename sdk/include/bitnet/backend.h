@@ -122,6 +122,10 @@ typedef struct bitnet_buffer_download_args {
   size_t size;
 } bitnet_buffer_download_args;
 
+/* An asynchronous backend may return from graph_compute once the graph is queued: a download
+ * waits for what it reads, and synchronize waits for the whole graph and reports what the
+ * device found on its way (an id outside a table). Until synchronize returns, the host keeps the
+ * nodes alive with their names and ops unchanged; it may move views for its next graph. */
 typedef struct bitnet_graph_compute_args {
   size_t struct_size;
   bitnet_backend* backend;

@@ -92,10 +92,11 @@ int run_bench(const Args& args) {
   for (int32_t& t : prompt)
     t = id(rng);
   std::vector<double> prefill, decode;
+  std::vector<float> logits;
   for (int run = 0; run <= repeats; ++run) {
     s->reset();
     auto t0 = Clock::now();
-    if (Result<std::vector<float>> r = s->eval(prompt); !r) {
+    if (Result<> r = s->eval_into(prompt, logits); !r) {
       std::cerr << "bitnet bench: " << r.error().message << "\n";
       return kExitRuntimeError;
     }
@@ -103,7 +104,7 @@ int run_bench(const Args& args) {
     t0 = Clock::now();
     for (int64_t i = 0; i < g; ++i) {
       const int32_t next = id(rng);
-      if (Result<std::vector<float>> r = s->eval(std::span<const int32_t>(&next, 1)); !r) {
+      if (Result<> r = s->eval_into(std::span<const int32_t>(&next, 1), logits); !r) {
         std::cerr << "bitnet bench: " << r.error().message << "\n";
         return kExitRuntimeError;
       }

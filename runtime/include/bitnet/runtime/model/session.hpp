@@ -31,6 +31,10 @@ class Session {
   // Runs `tokens` at positions n_past().. and returns the logits of the last one ([n_vocab]),
   // or with all_logits those of every token ([tokens.size() * n_vocab], token-major).
   Result<std::vector<float>> eval(std::span<const int32_t> tokens, bool all_logits = false);
+  // As eval, into `logits` (resized to fit): a caller that decodes token after token into one
+  // vector does not pay for a fresh one each step.
+  Result<> eval_into(std::span<const int32_t> tokens, std::vector<float>& logits,
+                     bool all_logits = false);
 
   int64_t n_past() const { return n_past_; }
   int64_t n_ctx() const { return kv_.n_ctx(); }
@@ -50,7 +54,8 @@ class Session {
   friend class BatchDecoder;  // steps several sessions in one graph (batch_decoder.hpp)
   Session(Model& model, KvCache kv, int64_t n_batch)
       : model_(&model), kv_(std::move(kv)), n_batch_(n_batch) {}
-  Result<> run_batch(std::span<const int32_t> tokens, bool all_logits, std::vector<float>& out);
+  // Logits into `out` when not null (all the batch's with all_logits, else its last token's).
+  Result<> run_batch(std::span<const int32_t> tokens, bool all_logits, float* out);
 
   Model* model_;
   KvCache kv_;
@@ -61,6 +66,7 @@ class Session {
   NodeObserver observer_;
   std::unique_ptr<StepGraph> decode_step_;  // the one-token graph, kept and moved each token
   size_t decode_need_ = 0;                  // the scratch bytes it was planned for
+  int64_t decode_at_ = -1;                  // the position its cache windows are set for
 };
 
 }  // namespace bitnet::model
