@@ -358,6 +358,27 @@ __device__ __forceinline__ void wait_previous(const DecodeMatvec& a, int s, int6
     resid[r] = !kPair && a.resid_dst && lane == 0 && m0 + r < m ? a.resid[m0 + r] : 0.0f;
 }
 
+// The warp's R rows (from m0, a multiple of R) into host memory in one store where it can:
+// stored one float at a time, a 1B Q4_0 head's 128k rows stretched its kernel by about 100 us
+// (small writes to host memory go at about a billion a second).
+template <int R>
+__device__ __forceinline__ void mirror_rows(float* to, int64_t m0, int64_t m, const float* out) {
+  if constexpr (R == 4) {
+    if (m0 + 4 <= m) {
+      *reinterpret_cast<float4*>(to + m0) = float4{out[0], out[1], out[2], out[3]};
+      return;
+    }
+  } else if constexpr (R == 2) {
+    if (m0 + 2 <= m) {
+      *reinterpret_cast<float2*>(to + m0) = float2{out[0], out[1]};
+      return;
+    }
+  }
+#pragma unroll
+  for (int r = 0; r < R; ++r)
+    if (m0 + r < m) to[m0 + r] = out[r];
+}
+
 template <int R, bool kPair>
 __device__ __forceinline__ void store_rows(const DecodeMatvec& a, int s, int64_t m0, int64_t m,
                                            const float* out, const float* resid) {
@@ -373,9 +394,10 @@ __device__ __forceinline__ void store_rows(const DecodeMatvec& a, int s, int64_t
     } else {
       a.set[s].dst[row] = out[r];
       if (a.resid_dst) a.resid_dst[row] = resid[r] + out[r];
-      if (a.mirror) a.mirror[row] = out[r];
     }
   }
+  if constexpr (!kPair)
+    if (a.mirror) mirror_rows<R>(a.mirror, m0, m, out);
 }
 
 // Rows m0.. of a set with a RowEpilogue, stored by lanes l < R / 2: the warp's rows 2l and 2l + 1
