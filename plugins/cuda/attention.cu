@@ -20,7 +20,9 @@ constexpr int kDims = 8;      // consecutive dimensions a thread takes in the V 
 constexpr int kMaxHeadDim = 256;
 constexpr int kSlices = 8;  // threads that share one key's score
 
-// Block-wide max or sum of one double per thread; every thread gets the result.
+// Block-wide max or sum of one double per thread; every thread gets the result. The max and the
+// sum of a chunk each have their own `partial`, so no barrier follows the read: the other
+// reduction's barrier lies between a read and the next write of the same array.
 template <int kThreads>
 __device__ __forceinline__ double block_reduce(double v, bool max, double* partial) {
 #pragma unroll
@@ -34,7 +36,6 @@ __device__ __forceinline__ double block_reduce(double v, bool max, double* parti
 #pragma unroll
   for (int w = 1; w < kThreads / 32; ++w)
     total = max ? fmax(total, partial[w]) : total + partial[w];
-  __syncthreads();
   return total;
 }
 
@@ -66,7 +67,7 @@ __global__ void __launch_bounds__(kThreads)
   grid_wait();
   __shared__ float qs[kMaxHeadDim];
   __shared__ double weight[kChunk];
-  __shared__ double partial[kThreads / 32];
+  __shared__ double maxima[kThreads / 32], sums[kThreads / 32];
   __shared__ double merged[kThreads * kDims];  // [group][dimension], groups * hd at most
   const int head = blockIdx.x, t = blockIdx.y;
   const int hd = HD ? HD : static_cast<int>(q.ne[0]);
@@ -127,7 +128,7 @@ __global__ void __launch_bounds__(kThreads)
         chunk_max = fmax(chunk_max, score);
       }
     }
-    const double m_new = fmax(m, block_reduce<kThreads>(chunk_max, true, partial));
+    const double m_new = fmax(m, block_reduce<kThreads>(chunk_max, true, maxima));
     double chunk_sum = 0.0;
     for (int j = threadIdx.x; j < count; j += kThreads) {
       const double w = exp(weight[j] - m_new);
@@ -135,7 +136,7 @@ __global__ void __launch_bounds__(kThreads)
       chunk_sum += w;
     }
     const double correction = exp(m - m_new);
-    l = l * correction + block_reduce<kThreads>(chunk_sum, false, partial);
+    l = l * correction + block_reduce<kThreads>(chunk_sum, false, sums);
     m = m_new;
     if (in_v_pass) {
 #pragma unroll

@@ -105,6 +105,8 @@ __device__ __forceinline__ void wait_staged_rows() {
   asm volatile("cp.async.wait_all;" ::: "memory");
 }
 
+// Each call site passes its own `partial`: a reduction that reused another's would need a
+// barrier after reading it, before the next one writes.
 template <class V, bool kMax>
 __device__ __forceinline__ V block_reduce(V v, V* partial) {
 #pragma unroll
@@ -118,7 +120,6 @@ __device__ __forceinline__ V block_reduce(V v, V* partial) {
 #pragma unroll
   for (int w = 1; w < kWarps; ++w)
     total = kMax ? (total > partial[w] ? total : partial[w]) : total + partial[w];
-  __syncthreads();
   return total;
 }
 
@@ -213,7 +214,7 @@ __device__ __forceinline__ float4 normalise(float4 x, float inv, float4 w, float
 // float4s (k % 16 == 0 and 16-byte alignment: node_groups checks).
 template <bool kQuantize>
 __device__ Staged stage_norm(const DecodeMatvec& a, float* ys, uint8_t* qs) {
-  __shared__ float part[kWarps];
+  __shared__ float squares[kWarps], largest[kWarps];
   __shared__ int qsum;
   const int k = static_cast<int>(a.k), n4 = k / 4;
   const auto* x4 = reinterpret_cast<const float4*>(a.norm.x);
@@ -236,7 +237,7 @@ __device__ Staged stage_norm(const DecodeMatvec& a, float* ys, uint8_t* qs) {
       sum = add_squares(v[b], sum);
     }
   }
-  const float inv = inverse_rms(block_reduce<float, false>(sum, part), k, a.norm.eps);
+  const float inv = inverse_rms(block_reduce<float, false>(sum, squares), k, a.norm.eps);
   float amax = 1e-5f;
   for (int base = threadIdx.x; base < n4; base += kThreads * kBatch) {
     if (!one_pass) load_batch(w4, base, w4 ? n4 : 0, float4{1, 1, 1, 1}, w);
@@ -253,7 +254,7 @@ __device__ Staged stage_norm(const DecodeMatvec& a, float* ys, uint8_t* qs) {
     __syncthreads();
     return {amax, 0};
   }
-  amax = block_reduce<float, true>(amax, part);
+  amax = block_reduce<float, true>(amax, largest);
   const float iscale = __fdiv_rn(127.0f, amax);
   int mine = 0;
   // Sixteen elements a thread: they are one 16-byte vector of the staged layout.
@@ -267,7 +268,7 @@ __device__ Staged stage_norm(const DecodeMatvec& a, float* ys, uint8_t* qs) {
 // vector: stage_norm takes the row through shared memory as floats twice, which was about a
 // fifth of the instructions a warp of the o matvec runs after its wait.
 __device__ Staged stage_norm_held(const DecodeMatvec& a, uint8_t* qs) {
-  __shared__ float part[kWarps];
+  __shared__ float squares[kWarps], largest[kWarps];
   __shared__ int qsum;
   const int k = static_cast<int>(a.k), g = threadIdx.x;
   const bool holds = 16 * g < k;
@@ -284,14 +285,14 @@ __device__ Staged stage_norm_held(const DecodeMatvec& a, uint8_t* qs) {
 #pragma unroll
   for (int j = 0; j < 4; ++j)
     sum = add_squares(x[j], sum);
-  const float inv = inverse_rms(block_reduce<float, false>(sum, part), k, a.norm.eps);
+  const float inv = inverse_rms(block_reduce<float, false>(sum, squares), k, a.norm.eps);
   float amax = 1e-5f;
 #pragma unroll
   for (int j = 0; j < 4; ++j) {
     x[j] = normalise(x[j], inv, w[j], &amax);
     if (blockIdx.x == 0 && holds) reinterpret_cast<float4*>(a.norm.out)[4 * g + j] = x[j];
   }
-  amax = block_reduce<float, true>(amax, part);
+  amax = block_reduce<float, true>(amax, largest);
   const int mine = holds ? stage_group(x, __fdiv_rn(127.0f, amax), qs + staged_byte(16 * g)) : 0;
   return {amax, block_total(mine, &qsum)};
 }
