@@ -185,7 +185,7 @@ class CudaBackend final : public sdk::Backend {
       scratch_.reserve(scratch);
     }
     if (dynamic_.reserve(n)) drop_graph();
-    plan_mirror(n ? nodes[n - 1] : nullptr);
+    planned_ = plan_mirror(n ? nodes[n - 1] : nullptr);
     for (size_t i = 0; i < n; ++i)
       dynamic_.host()[i] = dynamic_value(*nodes[i]);
     check_cuda(cudaMemcpyAsync(const_cast<int64_t*>(dynamic_.device()), dynamic_.host(),
@@ -211,7 +211,7 @@ class CudaBackend final : public sdk::Backend {
       key_.swap(key_scratch_);
       key_words_ = key_words;
     }
-    if (mirror_bytes_) mirror_->hold(mirror_buffer_, mirror_offset_, mirror_bytes_);
+    mirror_->hold(planned_);
     check_cuda(
         cudaMemcpyAsync(error_host_, error_, sizeof(int32_t), cudaMemcpyDeviceToHost, stream_),
         "reading the error flag");
@@ -268,18 +268,14 @@ class CudaBackend final : public sdk::Backend {
 
   void select() { check_cuda(cudaSetDevice(device_), "selecting GPU " + std::to_string(device_)); }
 
-  // Where the graph's last node, when small (a logits row), is copied to the host.
-  void plan_mirror(const bitnet_tensor* last) {
-    mirror_bytes_ = 0;
-    if (!last) return;
+  // The graph's last node's bytes when small enough (a logits row) to copy to the host.
+  MirrorSpan plan_mirror(const bitnet_tensor* last) {
+    if (!last) return {};
     const auto [begin, end] = extent(*last);
     const auto bytes = static_cast<size_t>(end - begin);
-    if (bytes > HostMirror::kMaxBytes || reinterpret_cast<uintptr_t>(begin) % 16) return;
+    if (bytes > HostMirror::kMaxBytes || reinterpret_cast<uintptr_t>(begin) % 16) return {};
     if (mirror_->reserve(bytes)) drop_graph();
-    mirror_src_ = begin;
-    mirror_buffer_ = device_buffer(*last);
-    mirror_offset_ = last->offset;
-    mirror_bytes_ = bytes;
+    return {device_buffer(*last), last->offset, bytes, begin};
   }
 
   // The graph's kernels, then, unless the kernel computing it wrote it there, the copy of its
@@ -287,13 +283,13 @@ class CudaBackend final : public sdk::Backend {
   void queue(const bitnet_tensor* const* nodes, size_t n, LaunchContext ctx,
              Profile* profile = nullptr) {
     bool mirrored = false;
-    if (mirror_bytes_) {
-      ctx.mirror_src = mirror_src_;
+    if (planned_.bytes) {
+      ctx.mirror_src = planned_.src;
       ctx.mirror = mirror_->device_view();
       ctx.mirrored = &mirrored;
     }
     launch_graph(nodes, n, ctx, profile);
-    if (mirror_bytes_ && !mirrored) mirror_->launch_copy(mirror_src_, mirror_bytes_);
+    if (planned_.bytes && !mirrored) mirror_->launch_copy(planned_);
     check_cuda(cudaGetLastError(), "launching the copy of the output to the host");
   }
 
@@ -344,10 +340,7 @@ class CudaBackend final : public sdk::Backend {
   cudaGraphExec_t exec_ = nullptr;
   std::unique_ptr<Blas> blas_;
   std::shared_ptr<HostMirror> mirror_;
-  // The planned mirror copy of this graph's output: none when mirror_bytes_ is 0.
-  const char* mirror_src_ = nullptr;
-  const void* mirror_buffer_ = nullptr;
-  size_t mirror_offset_ = 0, mirror_bytes_ = 0;
+  MirrorSpan planned_;  // this graph's output, to be mirrored (plan_mirror)
   // A graph queued and not yet waited for, and its nodes (valid until synchronize, backend.h).
   bool pending_ = false;
   std::vector<const bitnet_tensor*> pending_nodes_;

@@ -331,6 +331,7 @@ __device__ __forceinline__ double2* rotation_slot(int lane) {
 template <int R, bool kPair>
 __device__ __forceinline__ void prepare_rotations(const DecodeMatvec& a, int s, int64_t m0,
                                                   int lane) {
+  static_assert(R <= 4, "rotation_slot holds two pairs a warp");
   if constexpr (!kPair && R % 2 == 0) {
     const RowSet& rs = s == 0 ? a.set[0] : s == 1 ? a.set[1] : a.set[2];
     const RowEpilogue& e = rs.epi;

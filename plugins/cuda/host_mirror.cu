@@ -31,7 +31,7 @@ bool HostMirror::reserve(size_t bytes) {
   if (bytes <= capacity_) return false;
   clear();
   check_cuda(cudaFreeHost(host_), "freeing pinned memory");
-  host_ = nullptr;
+  host_ = device_view_ = nullptr;
   capacity_ = 0;
   void* p = nullptr;
   check_cuda(cudaHostAlloc(&p, bytes, cudaHostAllocMapped), "allocating mapped host memory");
@@ -42,25 +42,23 @@ bool HostMirror::reserve(size_t bytes) {
   return true;
 }
 
-void HostMirror::launch_copy(const char* src, size_t n) const {
-  const auto blocks = static_cast<unsigned>((n / 16 + kThreads) / kThreads);
-  launch(copy_to_host, blocks, kThreads, stream_, src, device_view_, n);
-}
-
-void HostMirror::hold(const void* buffer, size_t offset, size_t n) {
-  buffer_ = buffer;
-  offset_ = offset;
-  bytes_ = n;
+void HostMirror::launch_copy(const MirrorSpan& span) const {
+  const auto blocks = static_cast<unsigned>((span.bytes / 16 + kThreads) / kThreads);
+  launch(copy_to_host, blocks, kThreads, stream_, span.src, device_view_, span.bytes);
 }
 
 void HostMirror::forget(const void* buffer, size_t offset, size_t n) {
-  if (buffer == buffer_ && offset < offset_ + bytes_ && offset_ < offset + n) clear();
+  const MirrorSpan& h = held_;
+  if (h.bytes && buffer == h.buffer && offset < h.offset + h.bytes && h.offset < offset + n)
+    clear();
 }
 
 bool HostMirror::read(const void* buffer, size_t offset, void* dst, size_t n) const {
-  if (buffer != buffer_ || offset < offset_ || offset + n > offset_ + bytes_) return false;
+  const MirrorSpan& h = held_;
+  if (!h.bytes || buffer != h.buffer || offset < h.offset || offset + n > h.offset + h.bytes)
+    return false;
   check_cuda(cudaStreamSynchronize(stream_), "running the graph");
-  std::memcpy(dst, host_ + (offset - offset_), n);
+  std::memcpy(dst, host_ + (offset - h.offset), n);
   return true;
 }
 

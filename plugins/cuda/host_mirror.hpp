@@ -11,6 +11,14 @@
 
 namespace bitnet::cuda {
 
+// Bytes [offset, offset + bytes) of a DeviceBuffer, which start at `src` on the device; none
+// when `bytes` is 0.
+struct MirrorSpan {
+  const void* buffer = nullptr;
+  size_t offset = 0, bytes = 0;
+  const char* src = nullptr;
+};
+
 class HostMirror {
  public:
   // Outputs above this are left to an ordinary download (all the logits of a prompt).
@@ -23,16 +31,15 @@ class HostMirror {
 
   // Room for `bytes`; true when the host memory moved (captured graphs write to it).
   bool reserve(size_t bytes);
-  // Queues the copy of bytes [0, n) of device memory `src` (16-byte aligned) into the mirror.
-  void launch_copy(const char* src, size_t n) const;
+  // Queues the copy of `span` (16-byte aligned) into the mirror.
+  void launch_copy(const MirrorSpan& span) const;
   // The mirror as kernels address it.
   float* device_view() const { return reinterpret_cast<float*>(device_view_); }
-  // The mirror now holds `n` bytes of `buffer` (a DeviceBuffer) from `offset`, once the stream
-  // has done what it was given.
-  void hold(const void* buffer, size_t offset, size_t n);
+  // The mirror now holds `span`, once the stream has done what it was given.
+  void hold(const MirrorSpan& span) { held_ = span; }
   // Forgets the mirror where [offset, offset + n) of `buffer` is written or freed.
   void forget(const void* buffer, size_t offset, size_t n);
-  void clear() { buffer_ = nullptr; }
+  void clear() { held_ = {}; }
   // Copies [offset, offset + n) of `buffer` into `dst` when the mirror holds all of it, after
   // waiting for the stream; false otherwise.
   bool read(const void* buffer, size_t offset, void* dst, size_t n) const;
@@ -43,8 +50,7 @@ class HostMirror {
   char* host_ = nullptr;
   char* device_view_ = nullptr;  // host_ as the GPU addresses it
   size_t capacity_ = 0;
-  const void* buffer_ = nullptr;  // what the mirror holds: none when null
-  size_t offset_ = 0, bytes_ = 0;
+  MirrorSpan held_;
 };
 
 }  // namespace bitnet::cuda
