@@ -82,9 +82,15 @@ class CudaBackend final : public sdk::Backend {
         dynamic_(device) {
     select();
     check_cuda(cudaStreamCreate(&stream_), "creating a CUDA stream");
-    check_cuda(cudaMalloc(&error_, sizeof(int32_t)), "allocating the error flag");
-    check_cuda(cudaMemset(error_, 0, sizeof(int32_t)), "clearing the error flag");
-    check_cuda(cudaMallocHost(&error_host_, sizeof(int32_t)), "allocating pinned memory");
+    // The flag lives in mapped host memory: a kernel meeting a bad id stores into it across
+    // the bus, and a graph needs no copy after it to report.
+    void* flag = nullptr;
+    check_cuda(cudaHostAlloc(&flag, sizeof(int32_t), cudaHostAllocMapped),
+               "allocating the error flag");
+    error_host_ = static_cast<int32_t*>(flag);
+    *error_host_ = 0;
+    check_cuda(cudaHostGetDevicePointer(&flag, error_host_, 0), "mapping the error flag");
+    error_ = static_cast<int32_t*>(flag);
     mirror_ = std::make_shared<HostMirror>(device_, stream_);
     if (!env_is("BITNET_CUDA_BLAS", "0")) blas_ = Blas::load(device_, stream_);
     if (!blas_)
@@ -98,7 +104,6 @@ class CudaBackend final : public sdk::Backend {
     drop_graph();
     blas_.reset();
     cudaFreeHost(error_host_);
-    cudaFree(error_);
     cudaStreamDestroy(stream_);
   }
   CudaBackend(const CudaBackend&) = delete;
@@ -212,23 +217,19 @@ class CudaBackend final : public sdk::Backend {
       key_words_ = key_words;
     }
     mirror_->hold(planned_);
-    check_cuda(
-        cudaMemcpyAsync(error_host_, error_, sizeof(int32_t), cudaMemcpyDeviceToHost, stream_),
-        "reading the error flag");
     pending_nodes_.assign(nodes, nodes + n);
     pending_ = true;
   }
 
-  // Ids and positions live on the device, so kernels report a bad one through the flag, which
-  // each graph copies to the host as it ends.
+  // Ids and positions live on the device, so kernels report a bad one through the flag.
   void synchronize() override {
     select();
     check_cuda(cudaStreamSynchronize(stream_), "running the graph");
     if (!pending_) return;
     pending_ = false;
-    const int32_t flagged = *error_host_;
+    const int32_t flagged = *static_cast<volatile int32_t*>(error_host_);
     if (!flagged) return;
-    check_cuda(cudaMemset(error_, 0, sizeof(int32_t)), "clearing the error flag");
+    *error_host_ = 0;
     const size_t i = static_cast<size_t>(flagged - 1);
     const bitnet_tensor* node = i < pending_nodes_.size() ? pending_nodes_[i] : nullptr;
     const char* what = node && node->op == BITNET_OP_GET_ROWS
@@ -332,8 +333,8 @@ class CudaBackend final : public sdk::Backend {
   Scratch scratch_;
   DynamicValues dynamic_;
   cudaStream_t stream_ = nullptr;
-  int32_t* error_ = nullptr;
-  int32_t* error_host_ = nullptr;
+  int32_t* error_ = nullptr;       // the device's view of error_host_
+  int32_t* error_host_ = nullptr;  // mapped host memory
   std::shared_ptr<uint64_t> epoch_ = std::make_shared<uint64_t>(0);
   std::vector<uint64_t> key_, key_scratch_;  // key_'s first key_words_ are the last graph's
   size_t key_words_ = 0;

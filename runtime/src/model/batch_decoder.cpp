@@ -63,11 +63,7 @@ Result<std::vector<std::vector<float>>> BatchDecoder::decode(std::span<Session* 
                 {.batch = seqs, .gather = gather_.raw()});
   if (Result<> r = grow(scratch_, step.graph.plan(alignment_)); !r) return r.error();
   step.graph.bind(scratch_.raw());
-  const size_t ids_bytes = tokens.size() * sizeof(int32_t);
-  if (Result<> r = scratch_.upload(step.token_ids->offset, tokens.data(), ids_bytes); !r)
-    return r.error();
-  if (Result<> r = scratch_.upload(step.positions->offset, positions.data(), ids_bytes); !r)
-    return r.error();
+  if (Result<> r = upload_inputs(scratch_, step, tokens, positions); !r) return r.error();
   if (Result<> r = model_->backend().compute(step.graph.nodes()); !r) return r.error();
   if (Result<> r = model_->backend().synchronize(); !r) return r.error();
   const auto n_vocab = static_cast<size_t>(step.logits->ne[0]);

@@ -33,8 +33,10 @@ class Builder {
       s_.all_logits = true;
     }
     const int64_t t = s_.n_tokens;
-    out.token_ids = g_.input(BITNET_TYPE_I32, {t}, "token_ids");
-    out.positions = g_.input(BITNET_TYPE_I32, {t}, "positions");
+    out.inputs = g_.input(BITNET_TYPE_I32, {2 * t}, "inputs");
+    const size_t row = static_cast<size_t>(t) * 4;
+    out.token_ids = g_.view(out.inputs, {t}, {4, row, row, row}, 0);
+    out.positions = g_.view(out.inputs, {t}, {4, row, row, row}, row);
     pos_ = out.positions;
     const bitnet_tensor* x = g_.op(BITNET_OP_GET_ROWS, {h_.n_embd, t},
                                    {w_.find("token_embd.weight"), out.token_ids}, {}, "embed");
@@ -218,6 +220,13 @@ void move_decode_step(StepGraph& step, const KvCache& kv, int64_t n_past) {
     step.graph.move_view(w.view, at.ne, at.nb, at.offset);
     if (store) step.graph.follow_into(w.store);
   }
+}
+
+Result<> upload_inputs(BackendBuffer& scratch, const StepGraph& step,
+                       std::span<const int32_t> tokens, std::span<const int32_t> positions) {
+  std::vector<int32_t> values(tokens.begin(), tokens.end());
+  values.insert(values.end(), positions.begin(), positions.end());
+  return scratch.upload(step.inputs->offset, values.data(), values.size() * sizeof(int32_t));
 }
 
 Result<> check_weights(const ArchSpec& arch, const Hparams& h, const Weights& w) {

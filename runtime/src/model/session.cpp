@@ -89,11 +89,7 @@ Result<> Session::run_batch(std::span<const int32_t> tokens, bool all_logits, fl
   step.graph.bind(scratch_.raw());
   std::vector<int32_t> positions(tokens.size());
   std::iota(positions.begin(), positions.end(), static_cast<int32_t>(n_past_));
-  const size_t ids_bytes = tokens.size() * sizeof(int32_t);
-  if (Result<> r = scratch_.upload(step.token_ids->offset, tokens.data(), ids_bytes); !r)
-    return r.error();
-  if (Result<> r = scratch_.upload(step.positions->offset, positions.data(), ids_bytes); !r)
-    return r.error();
+  if (Result<> r = upload_inputs(scratch_, step, tokens, positions); !r) return r.error();
   if (observer_) {
     for (const bitnet_tensor* node : step.graph.nodes()) {
       if (Result<> r = m.backend().compute({&node, 1}); !r) return r.error();

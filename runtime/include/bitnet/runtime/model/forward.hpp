@@ -15,8 +15,11 @@ namespace bitnet::model {
 
 struct StepGraph {
   graph::Graph graph;
-  const bitnet_tensor* token_ids = nullptr;  // input: I32 [n_tokens]
-  const bitnet_tensor* positions = nullptr;  // input: I32 [n_tokens]
+  // The one input: I32 [2 n_tokens], the token ids and then their positions (upload_inputs),
+  // seen through the two views below.
+  const bitnet_tensor* inputs = nullptr;
+  const bitnet_tensor* token_ids = nullptr;  // I32 [n_tokens]
+  const bitnet_tensor* positions = nullptr;  // I32 [n_tokens]
   const bitnet_tensor* logits = nullptr;     // output: F32 [n_vocab, 1 or n_tokens]
   // The KV-cache windows of a single-sequence step: per layer and per K/V, the rows its tokens
   // are written to (`store` is that CPY) and the rows its attention reads (`store` null).
@@ -57,6 +60,11 @@ void build_forward(StepGraph& out, const ArchSpec& arch, const Hparams& h, const
 // else in such a graph depends on the position (it comes in through the positions input), so
 // a decode loop builds and plans the graph once and moves it each token.
 void move_decode_step(StepGraph& step, const KvCache& kv, int64_t n_past);
+
+// Uploads a bound step's inputs in one copy: separate uploads of ids and positions cost a GPU
+// backend a transfer more each decode step.
+Result<> upload_inputs(BackendBuffer& scratch, const StepGraph& step,
+                       std::span<const int32_t> tokens, std::span<const int32_t> positions);
 
 // Every tensor the architecture needs is present with the shape it expects.
 Result<> check_weights(const ArchSpec& arch, const Hparams& h, const Weights& w);
