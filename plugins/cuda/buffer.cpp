@@ -70,7 +70,10 @@ void DeviceBuffer::upload(size_t offset, const void* src, size_t n) {
 void DeviceBuffer::download(size_t offset, void* dst, size_t n) {
   if (!n) return;
   check_cuda(cudaSetDevice(device_), "selecting GPU " + std::to_string(device_));
-  if (mirror_->read(this, offset, dst, n)) return;
+  if (const void* held = mirror_->view(this, offset, n)) {
+    std::memcpy(dst, held, n);
+    return;
+  }
   if (n > kStagedBytes) {
     check_cuda(cudaMemcpy(dst, data_ + offset, n, cudaMemcpyDeviceToHost), "download from the GPU");
     return;
@@ -87,6 +90,11 @@ void DeviceBuffer::download(size_t offset, void* dst, size_t n) {
   check_cuda(cudaMemcpy(staging_, data_ + offset, n, cudaMemcpyDeviceToHost),
              "download from the GPU");
   std::memcpy(dst, staging_, n);
+}
+
+const void* DeviceBuffer::view(size_t offset, size_t n) {
+  check_cuda(cudaSetDevice(device_), "selecting GPU " + std::to_string(device_));
+  return mirror_->view(this, offset, n);
 }
 
 DeviceBuffer* device_buffer(const bitnet_tensor& t) {

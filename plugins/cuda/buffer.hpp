@@ -1,7 +1,8 @@
 // Device memory as the SDK's Buffer: one cudaMalloc per buffer, zeroed once, copied with the
 // legacy default stream, which orders itself after the backend's (blocking) stream, so an
 // upload is seen by the next graph and a download sees everything the last graph wrote. A
-// download of what the last graph also copied to the host (HostMirror) is read from there.
+// download of what the last graph also copied to the host (HostMirror) is read from there, or
+// viewed there.
 #pragma once
 
 #include <bitnet/backend.h>
@@ -27,6 +28,8 @@ class DeviceBuffer final : public sdk::Buffer {
   char* data() const { return data_; }
   void upload(size_t offset, const void* src, size_t n) override;
   void download(size_t offset, void* dst, size_t n) override;
+  // In place where the host mirror holds the bytes (the last graph's logits row).
+  const void* view(size_t offset, size_t n) override;
 
  private:
   int device_;

@@ -53,13 +53,12 @@ void HostMirror::forget(const void* buffer, size_t offset, size_t n) {
     clear();
 }
 
-bool HostMirror::read(const void* buffer, size_t offset, void* dst, size_t n) const {
+const void* HostMirror::view(const void* buffer, size_t offset, size_t n) const {
   const MirrorSpan& h = held_;
   if (!h.bytes || buffer != h.buffer || offset < h.offset || offset + n > h.offset + h.bytes)
-    return false;
+    return nullptr;
   check_cuda(cudaStreamSynchronize(stream_), "running the graph");
-  std::memcpy(dst, host_ + (offset - h.offset), n);
-  return true;
+  return host_ + (offset - h.offset);
 }
 
 }  // namespace bitnet::cuda

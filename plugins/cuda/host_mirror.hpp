@@ -1,7 +1,7 @@
 // The last graph's output (a decode step's logits row) copied into mapped host memory by the
-// graph itself, so that the download which follows is a memcpy on the host: a download after
-// the graph cost a 513 KB PCIe copy of 24 us, and its call, on top of the host's copy, per
-// 2B4T token. The batch-1 matvec computing the output stores its rows here as well
+// graph itself, so that the download which follows is a memcpy on the host, or no copy at all
+// where the host reads it in place (buffer_view): a download after the graph cost a 513 KB
+// PCIe copy of 24 us, and its call, on top of the host's copy, per 2B4T token. The batch-1 matvec computing the output stores its rows here as well
 // (DecodeMatvec::mirror); any other last node is copied by launch_copy after the graph.
 #pragma once
 
@@ -40,9 +40,9 @@ class HostMirror {
   // Forgets the mirror where [offset, offset + n) of `buffer` is written or freed.
   void forget(const void* buffer, size_t offset, size_t n);
   void clear() { held_ = {}; }
-  // Copies [offset, offset + n) of `buffer` into `dst` when the mirror holds all of it, after
-  // waiting for the stream; false otherwise.
-  bool read(const void* buffer, size_t offset, void* dst, size_t n) const;
+  // Where [offset, offset + n) of `buffer` is in host memory when the mirror holds all of it,
+  // after waiting for the stream; null otherwise.
+  const void* view(const void* buffer, size_t offset, size_t n) const;
 
  private:
   int device_;

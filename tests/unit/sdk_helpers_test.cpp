@@ -126,6 +126,14 @@ BOOST_FIXTURE_TEST_CASE(buffer_bounds_are_checked, Fixture) {
   bitnet_buffer_download_args down{sizeof(down), a.buffer, 0, back.data(), 64};
   BOOST_TEST(take(api->buffer_download(&down)).empty());
   BOOST_TEST(back == data);
+  // A host buffer is read in place; a view past the end is an error, with no pointer.
+  bitnet_buffer_view_args view{sizeof(view), a.buffer, 8, 56, nullptr};
+  BOOST_TEST(take(api->buffer_view(&view)).empty());
+  BOOST_REQUIRE(view.data != nullptr);
+  BOOST_TEST(std::memcmp(view.data, data.data() + 8, 56) == 0);
+  view.size = 57;
+  BOOST_TEST(take(api->buffer_view(&view)).find("runs past the end") != std::string::npos);
+  BOOST_TEST(view.data == nullptr);
   api->buffer_free(a.buffer);
 }
 

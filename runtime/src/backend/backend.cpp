@@ -31,6 +31,13 @@ Result<> BackendBuffer::download(size_t offset, void* data, size_t n) const {
   return {};
 }
 
+Result<const void*> BackendBuffer::view(size_t offset, size_t n) const {
+  if (!BITNET_HAS_ENTRY(api_, bitnet_backend_api, buffer_view)) return nullptr;
+  bitnet_buffer_view_args a{sizeof(a), buffer_, offset, n, nullptr};
+  if (bitnet_status* s = api_->buffer_view(&a)) return take_status(*api_, s, "view failed");
+  return a.data;
+}
+
 Result<Backend> Backend::create(const plugins::PluginRecord& plugin, int32_t device,
                                 uint32_t flags) {
   if (!plugin.loaded || !plugin.backend)

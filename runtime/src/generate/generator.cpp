@@ -49,8 +49,9 @@ Result<GenerateResult> generate(model::Session& session, const tok::Tokenizer& t
   GenerateResult out;
   std::vector<int32_t> history(prompt.begin(), prompt.end());
   const auto t0 = Clock::now();
-  std::vector<float> logits;
-  if (Result<> r = session.eval_into(prompt, logits); !r) return r.error();
+  // Read in place (eval_view): valid until the next eval, which comes after the sample.
+  Result<std::span<const float>> logits = session.eval_view(prompt);
+  if (!logits) return logits.error();
   out.timings.prompt_tokens = static_cast<int64_t>(prompt.size());
   out.timings.prompt_ms = ms_since(t0);
 
@@ -65,7 +66,7 @@ Result<GenerateResult> generate(model::Session& session, const tok::Tokenizer& t
   const auto t1 = Clock::now();
   out.stop_reason = "max_tokens";
   for (int32_t i = 0; i < options.max_tokens; ++i) {
-    const int32_t id = sampler.sample(logits, history);
+    const int32_t id = sampler.sample(*logits, history);
     out.generated.push_back(id);
     history.push_back(id);
     if (options.stop_at_end_tokens && is_end_token(tokenizer.vocab(), id)) {
@@ -79,8 +80,8 @@ Result<GenerateResult> generate(model::Session& session, const tok::Tokenizer& t
       break;
     }
     if (i + 1 == options.max_tokens) break;
-    if (Result<> r = session.eval_into(std::span<const int32_t>(&id, 1), logits); !r)
-      return r.error();
+    logits = session.eval_view(std::span<const int32_t>(&id, 1));
+    if (!logits) return logits.error();
   }
   out.timings.generated_tokens = static_cast<int64_t>(out.generated.size());
   out.timings.generate_ms = ms_since(t1);

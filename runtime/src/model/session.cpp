@@ -30,8 +30,7 @@ Result<std::vector<float>> Session::eval(std::span<const int32_t> tokens, bool a
   return logits;
 }
 
-Result<> Session::eval_into(std::span<const int32_t> tokens, std::vector<float>& logits,
-                            bool all_logits) {
+Result<> Session::check_tokens(std::span<const int32_t> tokens) const {
   if (tokens.empty())
     return make_error(BITNET_STATUS_INVALID_ARGUMENT, "nothing to evaluate: no tokens");
   const int64_t end = n_past_ + static_cast<int64_t>(tokens.size());
@@ -45,16 +44,38 @@ Result<> Session::eval_into(std::span<const int32_t> tokens, std::vector<float>&
       return make_error(BITNET_STATUS_INVALID_ARGUMENT,
                         "token id " + std::to_string(tokens[i]) + " at index " + std::to_string(i) +
                             " is outside the model's vocabulary of " + std::to_string(vocab));
+  return {};
+}
+
+Result<std::span<const float>> Session::eval_view(std::span<const int32_t> tokens) {
+  if (Result<> r = check_tokens(tokens); !r) return r.error();
+  if (Result<> r = run_batches(tokens, false, nullptr); !r) return r.error();
+  const auto [offset, count] = logits_at_;
+  Result<const void*> in_place = scratch_.view(offset, count * sizeof(float));
+  if (!in_place) return in_place.error();
+  if (*in_place) return std::span<const float>(static_cast<const float*>(*in_place), count);
+  logits_.resize(count);
+  if (Result<> r = scratch_.download(offset, logits_.data(), count * sizeof(float)); !r)
+    return r.error();
+  return std::span<const float>(logits_);
+}
+
+Result<> Session::eval_into(std::span<const int32_t> tokens, std::vector<float>& logits,
+                            bool all_logits) {
+  if (Result<> r = check_tokens(tokens); !r) return r.error();
   // Resized, not refilled: a caller that keeps its vector across decode steps has it at this
   // size already, and zeroing 513 KB of a fresh one each 2B4T token cost host time the GPU
   // waited for.
-  logits.resize((all_logits ? tokens.size() : 1) * static_cast<size_t>(vocab));
+  logits.resize((all_logits ? tokens.size() : 1) * static_cast<size_t>(n_vocab()));
+  return run_batches(tokens, all_logits, logits.data());
+}
+
+Result<> Session::run_batches(std::span<const int32_t> tokens, bool all_logits, float* logits) {
+  const auto vocab = static_cast<size_t>(n_vocab());
   for (size_t at = 0; at < tokens.size(); at += static_cast<size_t>(n_batch_)) {
     const size_t n = std::min(tokens.size() - at, static_cast<size_t>(n_batch_));
     const bool last = at + n == tokens.size();
-    float* out = all_logits ? logits.data() + at * static_cast<size_t>(vocab)
-                 : last     ? logits.data()
-                            : nullptr;
+    float* out = !logits ? nullptr : all_logits ? logits + at * vocab : last ? logits : nullptr;
     if (Result<> r = run_batch(tokens.subspan(at, n), all_logits, out); !r) return r.error();
   }
   return {};
@@ -106,10 +127,10 @@ Result<> Session::run_batch(std::span<const int32_t> tokens, bool all_logits, fl
     }
     if (Result<> r = m.backend().synchronize(); !r) return r.error();
   }
+  logits_at_ = {step.logits->offset, static_cast<size_t>(step.logits->ne[0] * step.logits->ne[1])};
   if (out) {
-    const size_t count = static_cast<size_t>(step.logits->ne[0] * step.logits->ne[1]);
-    if (Result<> r = scratch_.download(step.logits->offset, out, count * sizeof(float)); !r)
-      return r.error();
+    const size_t bytes = logits_at_.count * sizeof(float);
+    if (Result<> r = scratch_.download(logits_at_.offset, out, bytes); !r) return r.error();
   }
   if (decode && built) {
     decode_step_ = std::move(built);

@@ -122,6 +122,15 @@ typedef struct bitnet_buffer_download_args {
   size_t size;
 } bitnet_buffer_download_args;
 
+/* ABI 1.2. */
+typedef struct bitnet_buffer_view_args {
+  size_t struct_size;
+  bitnet_buffer* buffer;
+  size_t offset;    /* bytes into the buffer; offset + size must not pass its end */
+  size_t size;
+  const void* data; /* out: the bytes in host memory, or NULL where they are not there */
+} bitnet_buffer_view_args;
+
 /* An asynchronous backend may return from graph_compute once the graph is queued: a download
  * waits for what it reads, and synchronize waits for the whole graph and reports what the
  * device found on its way (an id outside a table). Until synchronize returns, the host keeps the
@@ -159,6 +168,10 @@ typedef struct bitnet_backend_api {
 
   bitnet_status* (*graph_compute)  (const bitnet_graph_compute_args* args);
   bitnet_status* (*synchronize)    (bitnet_backend* backend); /* (optional) for async devices */
+  /* (optional, ABI 1.2) The bytes a download would copy, read in place: `data` stays valid until
+   * the next upload, graph_compute or free on the buffer's backend, and is NULL where the bytes
+   * are not in host memory (the host downloads them then). Waits as a download does. */
+  bitnet_status* (*buffer_view)    (bitnet_buffer_view_args* args);
 } bitnet_backend_api;
 /* clang-format on */
 

@@ -92,11 +92,10 @@ int run_bench(const Args& args) {
   for (int32_t& t : prompt)
     t = id(rng);
   std::vector<double> prefill, decode;
-  std::vector<float> logits;
   for (int run = 0; run <= repeats; ++run) {
     s->reset();
     auto t0 = Clock::now();
-    if (Result<> r = s->eval_into(prompt, logits); !r) {
+    if (Result<std::span<const float>> r = s->eval_view(prompt); !r) {
       std::cerr << "bitnet bench: " << r.error().message << "\n";
       return kExitRuntimeError;
     }
@@ -104,7 +103,7 @@ int run_bench(const Args& args) {
     t0 = Clock::now();
     for (int64_t i = 0; i < g; ++i) {
       const int32_t next = id(rng);
-      if (Result<> r = s->eval_into(std::span<const int32_t>(&next, 1), logits); !r) {
+      if (Result<std::span<const float>> r = s->eval_view(std::span<const int32_t>(&next, 1)); !r) {
         std::cerr << "bitnet bench: " << r.error().message << "\n";
         return kExitRuntimeError;
       }

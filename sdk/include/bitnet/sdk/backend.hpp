@@ -29,6 +29,9 @@ class Buffer {
   size_t size() const { return size_; }
   virtual void upload(size_t offset, const void* data, size_t n) = 0;
   virtual void download(size_t offset, void* data, size_t n) = 0;
+  // Where the host may read [offset, offset + n) without a copy (buffer_view); null where the
+  // bytes are not in host memory.
+  virtual const void* view(size_t /*offset*/, size_t /*n*/) { return nullptr; }
 
  private:
   size_t size_;
@@ -63,6 +66,9 @@ class HostBuffer final : public Buffer {
   }
   void download(size_t offset, void* dst, size_t n) override {
     if (n) std::memcpy(dst, data_ + offset, n);
+  }
+  const void* view(size_t offset, size_t) override {
+    return data_ + offset;
   }
 
  private:
@@ -216,6 +222,14 @@ const bitnet_backend_api* backend_api() {
         if (!args) throw Error(BITNET_STATUS_INVALID_ARGUMENT, "buffer_download: args is NULL");
         detail::check_range(args->buffer, args->offset, args->size, "download");
         args->buffer->impl->download(args->offset, args->data, args->size);
+      });
+    };
+    a.buffer_view = [](bitnet_buffer_view_args* args) {
+      return guard([&] {
+        if (!args) throw Error(BITNET_STATUS_INVALID_ARGUMENT, "buffer_view: args is NULL");
+        args->data = nullptr;
+        detail::check_range(args->buffer, args->offset, args->size, "view");
+        args->data = args->buffer->impl->view(args->offset, args->size);
       });
     };
     a.graph_compute = [](const bitnet_graph_compute_args* args) {

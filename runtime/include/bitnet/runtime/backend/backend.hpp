@@ -33,6 +33,10 @@ class BackendBuffer {
   bitnet_buffer* raw() const { return buffer_; }
   Result<> upload(size_t offset, const void* data, size_t n);
   Result<> download(size_t offset, void* data, size_t n) const;
+  // The bytes a download would copy, in place (buffer_view): valid until the next upload,
+  // compute or free on this backend; null where the backend has them outside host memory or
+  // predates ABI 1.2.
+  Result<const void*> view(size_t offset, size_t n) const;
 
  private:
   const bitnet_backend_api* api_ = nullptr;

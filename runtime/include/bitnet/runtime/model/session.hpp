@@ -35,6 +35,11 @@ class Session {
   // vector does not pay for a fresh one each step.
   Result<> eval_into(std::span<const int32_t> tokens, std::vector<float>& logits,
                      bool all_logits = false);
+  // As eval without all_logits, the logits read where the backend left them when it can (a GPU
+  // backend's copy in host memory, a CPU backend's scratch), else downloaded into the session;
+  // valid until the session's next eval. A decode loop through it skips a copy of the logits
+  // row each token (513 KB for a 128k vocabulary).
+  Result<std::span<const float>> eval_view(std::span<const int32_t> tokens);
 
   int64_t n_past() const { return n_past_; }
   int64_t n_ctx() const { return kv_.n_ctx(); }
@@ -54,7 +59,12 @@ class Session {
   friend class BatchDecoder;  // steps several sessions in one graph (batch_decoder.hpp)
   Session(Model& model, KvCache kv, int64_t n_batch)
       : model_(&model), kv_(std::move(kv)), n_batch_(n_batch) {}
-  // Logits into `out` when not null (all the batch's with all_logits, else its last token's).
+  // An error unless `tokens` is a non-empty run of ids of the vocabulary that fits the context.
+  Result<> check_tokens(std::span<const int32_t> tokens) const;
+  // tokens in batches of n_batch_; logits laid out as eval_into's into `logits` when not null.
+  Result<> run_batches(std::span<const int32_t> tokens, bool all_logits, float* logits);
+  // Logits into `out` when not null (all the batch's with all_logits, else its last token's);
+  // where they are is kept in logits_at_ either way.
   Result<> run_batch(std::span<const int32_t> tokens, bool all_logits, float* out);
 
   Model* model_;
@@ -67,6 +77,10 @@ class Session {
   std::unique_ptr<StepGraph> decode_step_;  // the one-token graph, kept and moved each token
   size_t decode_need_ = 0;                  // the scratch bytes it was planned for
   int64_t decode_at_ = -1;                  // the position its cache windows are set for
+  struct {
+    size_t offset = 0, count = 0;  // the last step's logits in scratch_, in floats
+  } logits_at_;
+  std::vector<float> logits_;  // eval_view's copy where the backend has no view
 };
 
 }  // namespace bitnet::model
