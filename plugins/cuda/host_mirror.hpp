@@ -1,8 +1,9 @@
 // The last graph's output (a decode step's logits row) copied into mapped host memory by the
 // graph itself, so that the download which follows is a memcpy on the host, or no copy at all
 // where the host reads it in place (buffer_view): a download after the graph cost a 513 KB
-// PCIe copy of 24 us, and its call, on top of the host's copy, per 2B4T token. The batch-1 matvec computing the output stores its rows here as well
-// (DecodeMatvec::mirror); any other last node is copied by launch_copy after the graph.
+// PCIe copy of 24 us, and its call, on top of the host's copy, per 2B4T token. The batch-1
+// matvec computing the output stores its rows here as well (DecodeMatvec::mirror); any other
+// last node is copied by launch_copy after the graph.
 #pragma once
 
 #include <cuda_runtime.h>
