@@ -126,7 +126,7 @@ typedef struct bitnet_buffer_download_args {
 typedef struct bitnet_buffer_view_args {
   size_t struct_size;
   bitnet_buffer* buffer;
-  size_t offset;    /* bytes into the buffer; offset + size must not pass its end */
+  size_t offset; /* bytes into the buffer; offset + size must not pass its end */
   size_t size;
   const void* data; /* out: the bytes in host memory, or NULL where they are not there */
 } bitnet_buffer_view_args;
