@@ -71,7 +71,8 @@ Result<> Session::eval_into(std::span<const int32_t> tokens, std::vector<float>&
 }
 
 Result<> Session::run_batches(std::span<const int32_t> tokens, bool all_logits, float* logits) {
-  const auto vocab = static_cast<size_t>(n_vocab());
+  // Only all the logits of a prompt are laid out by row; a decode step looks nothing up.
+  const size_t vocab = logits && all_logits ? static_cast<size_t>(n_vocab()) : 0;
   for (size_t at = 0; at < tokens.size(); at += static_cast<size_t>(n_batch_)) {
     const size_t n = std::min(tokens.size() - at, static_cast<size_t>(n_batch_));
     const bool last = at + n == tokens.size();
