@@ -15,7 +15,7 @@ BOOST_AUTO_TEST_SUITE(cli)
 BOOST_AUTO_TEST_CASE(version_and_help) {
   Run v = run_cli("--version");
   BOOST_TEST(v.exit_code == 0);
-  BOOST_TEST((contains(v.out, "bitnet 0.") && contains(v.out, "plugin ABI 1.2")), v.out);
+  BOOST_TEST((contains(v.out, "bitnet 0.") && contains(v.out, "plugin ABI 1.3")), v.out);
   Run h = run_cli("--help");
   BOOST_TEST(h.exit_code == 0);
   BOOST_TEST(contains(h.out, "plugins"), h.out);
@@ -46,7 +46,7 @@ BOOST_AUTO_TEST_CASE(plugins_json_lists_loaded_and_rejected) {
   // The first line is the JSON document; the debug log follows it from stderr.
   const json::object doc = json::parse(r.out.substr(0, r.out.find('\n'))).as_object();
   BOOST_TEST(contains(r.out, "bitnet: debug plugins: skipped"), r.out);
-  BOOST_TEST(doc.at("abi").as_string() == "1.2");
+  BOOST_TEST(doc.at("abi").as_string() == "1.3");
   std::map<std::string, json::object> by_name;
   for (const auto& p : doc.at("plugins").as_array())
     by_name[std::string(p.at("name").as_string())] = p.as_object();
@@ -55,7 +55,7 @@ BOOST_AUTO_TEST_CASE(plugins_json_lists_loaded_and_rejected) {
   const json::object& cpu = by_name["cpu-generic"];
   BOOST_TEST(cpu.at("status").as_string() == "loaded");
   BOOST_TEST(cpu.at("kind").as_string() == "backend");
-  BOOST_TEST(cpu.at("abi").as_string() == "1.2");
+  BOOST_TEST(cpu.at("abi").as_string() == "1.3");
   BOOST_TEST(cpu.at("score").as_int64() == 1);
   const auto& ops = cpu.at("capabilities").at("ops").as_object();
   BOOST_TEST(ops.at("MUL_MAT").as_array().at(0).as_string() == "F32");

@@ -141,7 +141,7 @@ void Device::download(bitnet_buffer* b, size_t offset, void* data, size_t bytes)
 }
 
 void Device::compute(const std::vector<const bitnet_tensor*>& nodes) {
-  const bitnet_graph_compute_args a{sizeof a, backend_, nodes.data(), nodes.size()};
+  const bitnet_graph_compute_args a{sizeof a, backend_, nodes.data(), nodes.size(), 0};
   check(plugin_.api->graph_compute(&a), "graph_compute");
 }
 

@@ -248,4 +248,51 @@ BOOST_AUTO_TEST_CASE(binding_the_same_buffer_again_still_places_new_tensors) {
   BOOST_TEST(bv->buffer == fake_buffer(1));
 }
 
+// backend.h's generation: a decode step's moves keep it (the cache row a CPY writes, the key
+// count of ATTENTION's K and V with the stride of their extent-1 dimension); every other change
+// draws a new one, and no two graphs share one.
+BOOST_AUTO_TEST_CASE(generation_survives_only_the_moves_backend_h_allows) {
+  g::Graph graph, other;
+  BOOST_TEST(graph.generation() != 0u);
+  BOOST_TEST(graph.generation() != other.generation());
+  auto cache = graph.external(BITNET_TYPE_F16, {64, 2, 16}, fake_buffer(2), 0, "cache");
+  const size_t row = 256;
+  auto store_row = graph.view(cache, {64, 2, 1}, {2, 128, row, row}, 3 * row);
+  auto keys = graph.view(cache, {64, 2, 4}, {2, 128, row, 4 * row}, 0);
+  auto other_read = graph.view(cache, {64, 2, 4}, {2, 128, row, 4 * row}, 0);
+  auto x = graph.input(BITNET_TYPE_F32, {64, 2}, "x");
+  auto q = graph.input(BITNET_TYPE_F32, {64, 2}, "q");
+  auto store = graph.op_into(BITNET_OP_CPY, store_row, {x}, "store");
+  auto att = graph.op(BITNET_OP_ATTENTION, {64, 2}, {q, keys, keys, nullptr}, {1.0f}, "att");
+  graph.op(BITNET_OP_SCALE, {64, 2, 4}, {other_read}, {1.0f}, "reader");
+  graph.mark_output(att);
+  graph.plan(64);
+  graph.bind(fake_buffer(0));
+  const uint64_t kept = graph.generation();
+  graph.bind(fake_buffer(0));
+  BOOST_TEST(graph.generation() == kept);
+  // The next step: the store row one further, one key more.
+  graph.move_view(store_row, {64, 2, 1}, {2, 128, row, row}, 4 * row);
+  graph.follow_into(store);
+  graph.move_view(keys, {64, 2, 5}, {2, 128, row, 5 * row}, 0);
+  BOOST_TEST(graph.generation() == kept);
+  BOOST_TEST(store->offset == 4 * row);
+  // A read view moved, another extent changed, a stride that addresses elements changed, an
+  // ATTENTION input that something else reads grown, a new buffer: each is a new generation.
+  const auto changes = [&](auto&& change) {
+    const uint64_t before = graph.generation();
+    change();
+    return graph.generation() != before;
+  };
+  BOOST_TEST(changes([&] { graph.move_view(keys, {64, 2, 5}, {2, 128, row, 5 * row}, row); }));
+  BOOST_TEST(changes([&] { graph.move_view(keys, {64, 1, 5}, {2, 128, row, 5 * row}, row); }));
+  BOOST_TEST(changes([&] { graph.move_view(keys, {64, 1, 5}, {2, 128, 2 * row, 5 * row}, row); }));
+  BOOST_TEST(changes([&] { graph.move_view(other_read, {64, 2, 5}, {2, 128, row, 5 * row}, 0); }));
+  BOOST_TEST(changes([&] { graph.move_view(store_row, {64, 1, 1}, {2, 128, row, row}, 0); }));
+  BOOST_TEST(changes([&] { graph.follow_into(store); }));
+  BOOST_TEST(changes([&] { graph.bind(fake_buffer(1)); }));
+  BOOST_TEST(changes([&] { graph.op(BITNET_OP_SCALE, {64, 2}, {att}, {1.0f}, "more"); }));
+  BOOST_TEST(changes([&] { graph.plan(64); }));
+}
+
 BOOST_AUTO_TEST_SUITE_END()

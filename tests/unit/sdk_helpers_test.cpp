@@ -35,6 +35,25 @@ struct Factory {
   static std::unique_ptr<sdk::Backend> create(int) { return std::make_unique<PlainBackend>(); }
 };
 
+// Records the generation the table hands over (ABI 1.3).
+struct GenerationBackend final : sdk::Backend {
+  static inline uint64_t seen = ~uint64_t{0};
+  void props(bitnet_backend_props&) override {}
+  bool supports(const bitnet_tensor&) override { return true; }
+  std::unique_ptr<sdk::Buffer> alloc(size_t size) override {
+    return std::make_unique<sdk::HostBuffer>(size, 32);
+  }
+  void compute(const bitnet_tensor* const*, size_t) override {}
+  void compute_generation(const bitnet_tensor* const*, size_t, uint64_t generation) override {
+    seen = generation;
+  }
+};
+
+struct GenerationFactory {
+  static int device_count() { return 1; }
+  static std::unique_ptr<sdk::Backend> create(int) { return std::make_unique<GenerationBackend>(); }
+};
+
 struct Fixture {
   const bitnet_backend_api* api = sdk::backend_api<Factory>();
   bitnet_backend* backend = nullptr;
@@ -143,8 +162,27 @@ BOOST_FIXTURE_TEST_CASE(failures_inside_the_plugin_become_statuses, Fixture) {
   BOOST_TEST(api->status_code(s) == BITNET_STATUS_OUT_OF_MEMORY);
   api->status_destroy(s);
   BOOST_TEST(a.buffer == nullptr);
-  bitnet_graph_compute_args g{sizeof(g), backend, nullptr, 0};
+  bitnet_graph_compute_args g{sizeof(g), backend, nullptr, 0, 0};
   BOOST_TEST(take(api->graph_compute(&g)) == "compute exploded");
+}
+
+// A host built before ABI 1.3 passes args without `generation`: the backend sees 0 (no
+// promise), never the bytes after the caller's struct.
+BOOST_AUTO_TEST_CASE(graph_generation_reaches_the_backend_only_where_given) {
+  const bitnet_backend_api* api = sdk::backend_api<GenerationFactory>();
+  bitnet_backend_create_args a{sizeof(a), 0, nullptr, 0};
+  BOOST_REQUIRE(api->backend_create(&a) == nullptr);
+  struct {
+    bitnet_graph_compute_args args;
+    uint64_t after;
+  } call{};
+  call.args = {sizeof(call.args), a.backend, nullptr, 0, 42};
+  BOOST_TEST(api->graph_compute(&call.args) == nullptr);
+  BOOST_TEST(GenerationBackend::seen == 42u);
+  call.args.struct_size = offsetof(bitnet_graph_compute_args, generation);
+  BOOST_TEST(api->graph_compute(&call.args) == nullptr);
+  BOOST_TEST(GenerationBackend::seen == 0u);
+  api->backend_destroy(a.backend);
 }
 
 BOOST_FIXTURE_TEST_CASE(check_tensor_refuses_tensors_outside_their_buffer, Fixture) {

@@ -95,8 +95,8 @@ Result<BackendBuffer> Backend::alloc(size_t size) {
   return BackendBuffer(api_, a.buffer, size);
 }
 
-Result<> Backend::compute(std::span<const bitnet_tensor* const> nodes) {
-  bitnet_graph_compute_args a{sizeof(a), backend_, nodes.data(), nodes.size()};
+Result<> Backend::compute(std::span<const bitnet_tensor* const> nodes, uint64_t generation) {
+  bitnet_graph_compute_args a{sizeof(a), backend_, nodes.data(), nodes.size(), generation};
   if (bitnet_status* s = api_->graph_compute(&a))
     return take_status(*api_, s, "backend '" + name_ + "': graph compute failed");
   return {};

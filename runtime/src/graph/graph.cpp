@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <cassert>
 #include <iterator>
 #include <map>
@@ -64,10 +65,31 @@ class Arena {
   size_t end_ = 0;
 };
 
+std::atomic<uint64_t> next_generation{1};  // 0 is backend.h's "no promise"
+
+// A stride of a dimension of extent 1 addresses nothing (a cache view's nb[3] grows with its
+// key count), so backend.h leaves it out of a generation's promise.
+bool strides_differ(int64_t ne_a, size_t nb_a, int64_t ne_b, size_t nb_b) {
+  return (ne_a > 1 || ne_b > 1) && nb_a != nb_b;
+}
+
 }  // namespace
+
+void Graph::changed() {
+  generation_ = next_generation.fetch_add(1, std::memory_order_relaxed);
+}
+
+void Graph::read_by(const bitnet_tensor& node) {
+  for (int k = 0; k < BITNET_MAX_SRC; ++k)
+    if (const int s = node.src[k] ? index_of(node.src[k]) : -1; s >= 0) {
+      info_[s].read = true;
+      if (node.op != BITNET_OP_ATTENTION || (k != 1 && k != 2)) info_[s].read_other = true;
+    }
+}
 
 bitnet_tensor& Graph::add(Kind kind, int32_t type, Shape ne, std::string name) {
   bound_ = nullptr;
+  changed();
   bitnet_tensor& t = tensors_.emplace_back();
   t.struct_size = sizeof(t);
   t.type = type;
@@ -116,6 +138,7 @@ const bitnet_tensor* Graph::op(int32_t op, Shape ne,
   t.op = op;
   std::copy(src.begin(), src.end(), t.src);
   std::copy(params.begin(), params.end(), t.op_params);
+  read_by(t);
   nodes_.push_back(&t);
   return &t;
 }
@@ -133,6 +156,7 @@ const bitnet_tensor* Graph::op_into(int32_t op, const bitnet_tensor* into,
   t.offset = into->offset;
   t.op = op;
   std::copy(src.begin(), src.end(), t.src);
+  read_by(t);
   nodes_.push_back(&t);
   return &t;
 }
@@ -166,8 +190,17 @@ void Graph::move_view(const bitnet_tensor* view, Shape ne, std::array<size_t, 4>
   const int i = index_of(view);
   assert(i >= 0 && info_[i].kind == Kind::view && placed(i));
   bitnet_tensor& t = tensors_[static_cast<size_t>(i)];
-  for (int d = 0; d < BITNET_MAX_DIMS; ++d)
-    t.ne[d] = ne[d] ? ne[d] : 1;
+  // What backend.h lets a generation keep: a view no node reads (a CPY's destination) may move,
+  // one only ATTENTION reads as K or V may change its key count (ne[2]).
+  const Info& at = info_[i];
+  bool keeps = offset == at.offset || !at.read;
+  for (int d = 0; d < BITNET_MAX_DIMS; ++d) {
+    const int64_t n = ne[d] ? ne[d] : 1;
+    if (n != t.ne[d] && (d != 2 || !at.read || at.read_other)) keeps = false;
+    if (strides_differ(n, nb[d], t.ne[d], t.nb[d])) keeps = false;
+    t.ne[d] = n;
+  }
+  if (!keeps) changed();
   std::copy(nb.begin(), nb.end(), t.nb);
   info_[i].offset = offset;
   if (info_[i].base >= 0) t.offset = tensors_[static_cast<size_t>(info_[i].base)].offset + offset;
@@ -179,6 +212,11 @@ void Graph::follow_into(const bitnet_tensor* node) {
   if (info_[i].base < 0) return;  // a target made outside this graph cannot have moved
   bitnet_tensor& t = tensors_[static_cast<size_t>(i)];
   const bitnet_tensor& into = tensors_[static_cast<size_t>(info_[i].base)];
+  bool keeps = t.op == BITNET_OP_CPY;
+  for (int d = 0; d < BITNET_MAX_DIMS; ++d)
+    if (into.ne[d] != t.ne[d] || strides_differ(into.ne[d], into.nb[d], t.ne[d], t.nb[d]))
+      keeps = false;
+  if (!keeps) changed();
   std::copy(std::begin(into.ne), std::end(into.ne), t.ne);
   std::copy(std::begin(into.nb), std::end(into.nb), t.nb);
   t.buffer = into.buffer;
@@ -186,6 +224,7 @@ void Graph::follow_into(const bitnet_tensor* node) {
 }
 
 void Graph::mark_output(const bitnet_tensor* t) {
+  changed();
   if (const int r = root(index_of(t)); r >= 0) info_[r].output = true;
 }
 
@@ -197,6 +236,7 @@ constexpr size_t kReuseDistance = 3;
 
 size_t Graph::plan(size_t alignment) {
   bound_ = nullptr;
+  changed();
   // The last node (by position) that reads each planned tensor, through any view.
   std::vector<int> last_use(info_.size(), -1);
   for (size_t n = 0; n < nodes_.size(); ++n)
@@ -240,6 +280,7 @@ size_t Graph::plan(size_t alignment) {
 
 void Graph::bind(bitnet_buffer* scratch) {
   if (scratch == bound_) return;
+  changed();
   for (size_t i = 0; i < info_.size(); ++i) {
     const Kind k = info_[i].kind;
     if (k == Kind::input || k == Kind::node) {

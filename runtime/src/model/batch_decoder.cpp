@@ -64,7 +64,8 @@ Result<std::vector<std::vector<float>>> BatchDecoder::decode(std::span<Session* 
   if (Result<> r = grow(scratch_, step.graph.plan(alignment_)); !r) return r.error();
   step.graph.bind(scratch_.raw());
   if (Result<> r = upload_inputs(scratch_, step, tokens, positions); !r) return r.error();
-  if (Result<> r = model_->backend().compute(step.graph.nodes()); !r) return r.error();
+  if (Result<> r = model_->backend().compute(step.graph.nodes(), step.graph.generation()); !r)
+    return r.error();
   if (Result<> r = model_->backend().synchronize(); !r) return r.error();
   const auto n_vocab = static_cast<size_t>(step.logits->ne[0]);
   std::vector<float> all(n_vocab * sessions.size());

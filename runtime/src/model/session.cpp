@@ -119,7 +119,8 @@ Result<> Session::run_batch(std::span<const int32_t> tokens, bool all_logits, fl
       if (Result<> r = observer_(*node, {n_past_, n}); !r) return r.error();
     }
   } else {
-    if (Result<> r = m.backend().compute(step.graph.nodes()); !r) return r.error();
+    if (Result<> r = m.backend().compute(step.graph.nodes(), step.graph.generation()); !r)
+      return r.error();
     // The next token's cache windows are set while an asynchronous backend runs this one
     // (backend.h lets the host move views before synchronize): host time taken off each step.
     if (decode) {

@@ -20,7 +20,7 @@ extern "C" {
 #endif
 
 #define BITNET_ABI_MAJOR 1
-#define BITNET_ABI_MINOR 2
+#define BITNET_ABI_MINOR 3
 
 #if defined(_WIN32)
 #define BITNET_PLUGIN_EXPORT __declspec(dllexport)

@@ -143,6 +143,14 @@ typedef struct bitnet_graph_compute_args {
    * later ATTENTION). Leaves are reached through src. */
   const bitnet_tensor* const* nodes;
   size_t n_nodes;
+  /* ABI 1.3 (check with BITNET_HAS_FIELD; 0 where absent): 0, or the host's number for this
+   * graph's layout, never reused for another. Equal to the previous graph_compute's on this
+   * backend, it promises the same `nodes` array with every field of every node, and of every
+   * tensor reached through src, as it was then, but for what moves between decode steps: the
+   * place (buffer, offset) a CPY node writes to, ne[2] (the key count) of ATTENTION's K and V,
+   * and strides of dimensions of extent 1, which address nothing. A backend may then skip
+   * comparing the graph with the one it last ran. */
+  uint64_t generation;
 } bitnet_graph_compute_args;
 
 /* The backend's table, returned by bitnet_plugin_init. Entries marked (optional) may be NULL;

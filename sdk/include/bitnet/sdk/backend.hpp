@@ -83,6 +83,14 @@ class Backend {
   virtual bool supports(const bitnet_tensor& node) = 0;
   virtual std::unique_ptr<Buffer> alloc(size_t size) = 0;
   virtual void compute(const bitnet_tensor* const* nodes, size_t n_nodes) = 0;
+  // ABI 1.3: compute with the host's generation (bitnet_graph_compute_args; 0 when it gives
+  // none), which the table calls. A backend that compares each graph with the last one it ran
+  // overrides it; a distinct name, so overriding one does not hide the other.
+  virtual void compute_generation(const bitnet_tensor* const* nodes, size_t n_nodes,
+                                  uint64_t generation) {
+    (void)generation;
+    compute(nodes, n_nodes);
+  }
   virtual void synchronize() {}
 };
 
@@ -236,7 +244,9 @@ const bitnet_backend_api* backend_api() {
       return guard([&] {
         if (!args || !args->backend)
           throw Error(BITNET_STATUS_INVALID_ARGUMENT, "graph_compute: NULL argument");
-        args->backend->impl->compute(args->nodes, args->n_nodes);
+        const uint64_t generation =
+            BITNET_HAS_FIELD(args, bitnet_graph_compute_args, generation) ? args->generation : 0;
+        args->backend->impl->compute_generation(args->nodes, args->n_nodes, generation);
       });
     };
     a.synchronize = [](bitnet_backend* b) {

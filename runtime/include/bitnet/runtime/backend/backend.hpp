@@ -58,7 +58,8 @@ class Backend {
   Result<BackendProps> props() const;
   bool supports(const bitnet_tensor& node) const;
   Result<BackendBuffer> alloc(size_t size);
-  Result<> compute(std::span<const bitnet_tensor* const> nodes);
+  // `generation`: the graph's graph::Graph::generation(), or 0 for no promise (backend.h).
+  Result<> compute(std::span<const bitnet_tensor* const> nodes, uint64_t generation = 0);
   Result<> synchronize();
   // Reads any buffer of this backend, e.g. the one a graph node wrote (tracing, diagnostics).
   Result<> download(bitnet_buffer* buffer, size_t offset, void* data, size_t n) const;

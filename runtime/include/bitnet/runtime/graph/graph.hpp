@@ -24,7 +24,7 @@ using Shape = std::array<int64_t, BITNET_MAX_DIMS>;
 
 class Graph {
  public:
-  Graph() = default;
+  Graph() { changed(); }
   Graph(const Graph&) = delete;
   Graph& operator=(const Graph&) = delete;
 
@@ -53,6 +53,10 @@ class Graph {
   // moves its KV-cache windows this way instead of being rebuilt.
   void move_view(const bitnet_tensor* view, Shape ne, std::array<size_t, 4> nb, size_t offset);
   void follow_into(const bitnet_tensor* node);
+  // The graph's number for backend.h's `generation`: unique in the process, and kept only by
+  // the moves backend.h allows (a CPY's destination moved, ATTENTION's key count changed); any
+  // other change, including a move beyond those, draws a new one.
+  uint64_t generation() const { return generation_; }
 
   // Assigns scratch offsets; returns the bytes the scratch buffer needs.
   size_t plan(size_t alignment);
@@ -71,11 +75,15 @@ class Graph {
     size_t offset = 0;  // planned offset (inputs, nodes) or offset into base (views)
     size_t bytes = 0;   // bytes a planned tensor occupies
     bool output = false;
+    bool read = false;        // a source of some node
+    bool read_other = false;  // ... other than ATTENTION's K or V
   };
   bitnet_tensor& add(Kind kind, int32_t type, Shape ne, std::string name);
   int index_of(const bitnet_tensor* t) const;  // -1 for a tensor made outside this graph
   int root(int i) const;
   bool placed(int i) const;  // memory fixed before planning: external, or a view of it
+  void read_by(const bitnet_tensor& node);
+  void changed();
 
   std::deque<bitnet_tensor> tensors_;
   std::deque<std::string> names_;
@@ -83,6 +91,7 @@ class Graph {
   std::unordered_map<const bitnet_tensor*, int> index_;
   std::vector<const bitnet_tensor*> nodes_;
   bitnet_buffer* bound_ = nullptr;  // what bind() last pointed the planned tensors at
+  uint64_t generation_ = 0;
 };
 
 }  // namespace bitnet::graph
