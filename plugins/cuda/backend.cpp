@@ -224,9 +224,10 @@ class CudaBackend final : public sdk::Backend {
       ++host_time_.replayed;
       check_cuda(cudaGraphLaunch(exec_, stream_), "replaying the captured graph");
     } else {
-      drop_graph();
       queue(nodes, n, ctx);
-      if (!promised) {
+      // A new shape becomes the key; the same one (BITNET_CUDA_GRAPHS=0) keeps the key it has.
+      if (!same_shape) {
+        drop_graph();
         key_.swap(key_scratch_);
         key_words_ = key_words;
         key_nodes_ = n;
